@@ -1,0 +1,34 @@
+"""Dossier's engine: load, analyze and index news articles; search them.
+
+The public surface is small on purpose; everything else is internal.
+"""
+
+from .indexing import IndexReport, build_index, delete_documents
+from .model import (
+    DocumentNotFoundError,
+    DossierError,
+    IndexLockedError,
+    IndexUnavailableError,
+    ParameterError,
+    QueryError,
+    SearchLimits,
+    SearchRequest,
+    SearchResult,
+)
+from .search import SearchService
+
+__all__ = [
+    "DocumentNotFoundError",
+    "DossierError",
+    "IndexLockedError",
+    "IndexReport",
+    "IndexUnavailableError",
+    "ParameterError",
+    "QueryError",
+    "SearchLimits",
+    "SearchRequest",
+    "SearchResult",
+    "SearchService",
+    "build_index",
+    "delete_documents",
+]

@@ -1,0 +1,106 @@
+"""Publication dates: from the record, the ``date`` header, or a dated dateline.
+
+A date is only taken when the text gives a year with it. A dateline such as
+``BAKU, Azerbaijan, September 22.`` has no year, and guessing one would
+invent a date, so such articles stay undated (and are counted as such).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+DATELINE_REGION = 240  # characters at the start of the body where a dateline may stand
+
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    [
+        "january jan januar jänner январь января ocak yanvar",
+        "february feb februar февраль февраля şubat fevral",
+        "march mar märz марта март mart",
+        "april apr апреля апрель nisan aprel",
+        "may mai мая май mayıs",
+        "june jun juni июня июнь haziran iyun",
+        "july jul juli июля июль temmuz iyul",
+        "august aug августа август ağustos avqust",
+        "september sep sept сентября сентябрь eylül sentyabr",
+        "october oct oktober октября октябрь ekim oktyabr",
+        "november nov ноября ноябрь kasım noyabr",
+        "december dec dezember декабря декабрь aralık dekabr",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS[_name] = _number
+
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_DAY_MONTH_YEAR = re.compile(
+    rf"\b(?P<day>\d{{1,2}})\.?\s+(?P<month>{_MONTH_RE})\.?,?\s+(?P<year>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_MONTH_DAY_YEAR = re.compile(
+    rf"\b(?P<month>{_MONTH_RE})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d\d)\b",
+    re.IGNORECASE,
+)
+_ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b")
+_DOTTED = re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d\d)\b")
+
+_RECORD = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:[T ].*)?$")
+
+
+def normalize_record_date(value: object) -> str | None:
+    """A record's ``date`` as ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, keeping its precision.
+
+    Raises ValueError with a readable reason for anything that is not a date.
+    """
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"date must be a string like 2025-09-22, not {type(value).__name__}")
+    match = _RECORD.match(value.strip())
+    if not match:
+        raise ValueError(f"date {value!r} is not of the form YYYY-MM-DD")
+    year, month, day = match.group("year", "month", "day")
+    try:
+        date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise ValueError(f"date {value!r} is not a real date: {exc}") from None
+    return "-".join(part for part in (year, month, day) if part)
+
+
+def _from_match(match: re.Match[str]) -> str | None:
+    month_text = match.group("month")
+    month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
+    if month is None:
+        return None
+    try:
+        return date(int(match.group("year")), month, int(match.group("day"))).isoformat()
+    except ValueError:
+        return None
+
+
+def date_from_dateline(body: str) -> str | None:
+    """A full date (with year) written in the article's opening dateline, if any."""
+    region = body[:DATELINE_REGION]
+    found = []
+    for pattern in (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _DOTTED):
+        for match in pattern.finditer(region):
+            if (value := _from_match(match)) is not None:
+                found.append((match.start(), value))
+    return min(found)[1] if found else None
+
+
+def year_of(value: str | None) -> str | None:
+    return value[:4] if value else None
+
+
+def month_of(value: str | None) -> str | None:
+    return value[:7] if value and len(value) >= 7 else None
+
+
+def sort_key(value: str | None) -> int:
+    """YYYYMMDD as an integer (missing month/day as 00); 0 for undated."""
+    if not value:
+        return 0
+    parts = [*value.split("-"), "00", "00"]
+    return int(parts[0] + parts[1] + parts[2])

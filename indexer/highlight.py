@@ -1,0 +1,140 @@
+"""Marking the words a query matched, and choosing the best fragments.
+
+Works on the stored text with the same tokenizer and analyzers as the index,
+so every matched form is marked: stems (``services`` for ``security
+service``), folded name variants (``Nağıyev`` for ``Нагиев``), prefix and
+fuzzy expansions, and the words of a named organization in any language.
+Pure string work on the page's hits only, deterministic for a given query
+and document. The output is escaped text whose only markup is ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .entities import Gazetteer
+from .language import folded_term, index_terms
+from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
+from .tokens import Span, iter_words
+
+SNIPPET_CHARS = 240
+MAX_FRAGMENTS = 2
+ELLIPSIS = "…"
+
+
+@dataclass(slots=True)
+class MatchTerms:
+    """Index terms a query matched, by field (``body_en`` → {"secur", …})."""
+
+    by_field: dict[str, set[str]] = field(default_factory=dict)
+    organizations: set[str] = field(default_factory=set)
+
+    def add(self, fieldname: str, text: str) -> None:
+        self.by_field.setdefault(fieldname, set()).add(text)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field or self.organizations)
+
+
+class Highlighter:
+    def __init__(self, gazetteer: Gazetteer):
+        self.gazetteer = gazetteer
+
+    def matched_spans(
+        self, text: str, lang: str, terms: MatchTerms, *, title: bool = False
+    ) -> list[tuple[Span, str]]:
+        """Word spans of ``text`` that the query matched, each with a key naming the term."""
+        stems = terms.by_field.get(title_field(lang) if title else body_field(lang), set())
+        folded = terms.by_field.get(FOLDED_TITLE if title else FOLDED_BODY, set())
+        spans = list(iter_words(text))
+        marked: list[tuple[Span, str]] = []
+        marked_index: set[int] = set()
+        for i, span in enumerate(spans):
+            stem = (
+                next((t for t in index_terms(span.text, lang) if t in stems), "") if stems else ""
+            )
+            key = folded_term(span.text) if folded else ""
+            if stem:
+                marked.append((span, stem))
+                marked_index.add(i)
+            elif key and key in folded:
+                marked.append((span, key))
+                marked_index.add(i)
+        if terms.organizations:
+            for start, end, org_id in self.gazetteer.find_spans(
+                [s.text for s in spans], lang, require_context=False
+            ):
+                if org_id in terms.organizations:
+                    for i in range(start, end):
+                        if i not in marked_index:
+                            marked.append((spans[i], f"org:{org_id}"))
+        marked.sort(key=lambda item: item[0].start)
+        return marked
+
+    def mark_all(self, text: str, lang: str, terms: MatchTerms, *, title: bool = False) -> str:
+        """The whole text, escaped, with every match marked."""
+        return _render(text, 0, len(text), self.matched_spans(text, lang, terms, title=title))
+
+    def snippet(self, text: str, lang: str, terms: MatchTerms, size: int = SNIPPET_CHARS) -> str:
+        """The best one or two fragments of ``text`` with matches marked."""
+        flat = text.replace("\n\n", " ¶ ").replace("\n", " ")
+        matches = self.matched_spans(flat, lang, terms) if terms else []
+        if not matches:
+            end = _word_end(flat, size)
+            return html.escape(flat[:end].replace(" ¶ ", " ")) + (
+                ELLIPSIS if end < len(flat) else ""
+            )
+        fragments = _best_windows(flat, matches, size)
+        parts = []
+        for start, end in fragments:
+            inside = [m for m in matches if m[0].start >= start and m[0].end <= end]
+            piece = _render(flat, start, end, inside)
+            prefix = ELLIPSIS if start > 0 else ""
+            suffix = ELLIPSIS if end < len(flat) else ""
+            parts.append(prefix + piece + suffix)
+        return " ".join(parts).replace(" ¶ ", " ")
+
+
+def _word_end(text: str, limit: int) -> int:
+    if len(text) <= limit:
+        return len(text)
+    cut = text.rfind(" ", 0, limit)
+    return cut if cut > limit // 2 else limit
+
+
+def _best_windows(text: str, matches: list[tuple[Span, str]], size: int) -> list[tuple[int, int]]:
+    """Windows covering the most distinct matched terms, then the most matches."""
+    candidates = []
+    for i, (first, _) in enumerate(matches):
+        start = max(0, first.start - size // 5)
+        space = text.rfind(" ", 0, start)
+        start = 0 if start == 0 or space < 0 else space + 1
+        end = min(len(text), start + size)
+        end = _word_end(text, end) if end < len(text) else end
+        inside = [key for span, key in matches[i:] if span.end <= end]
+        candidates.append((len(set(inside)), len(inside), -start, start, end, set(inside)))
+    candidates.sort(reverse=True)
+    chosen = [candidates[0]]
+    covered = set(candidates[0][5])
+    for cand in candidates[1:]:
+        if len(chosen) >= MAX_FRAGMENTS:
+            break
+        if cand[5] - covered and all(cand[3] >= c[4] or cand[4] <= c[3] for c in chosen):
+            chosen.append(cand)
+            covered |= cand[5]
+    return sorted((c[3], c[4]) for c in chosen)
+
+
+def _render(text: str, start: int, end: int, matches: Iterable[tuple[Span, str]]) -> str:
+    out = []
+    pos = start
+    for span, _ in matches:
+        if span.start < pos or span.end > end:
+            continue
+        out.append(html.escape(text[pos : span.start]))
+        out.append(f"<mark>{html.escape(span.text)}</mark>")
+        pos = span.end
+    out.append(html.escape(text[pos:end]))
+    return "".join(out)

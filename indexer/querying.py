@@ -1,0 +1,389 @@
+"""From the user's query string to a Whoosh query over every language.
+
+Whoosh's parser reads the syntax (words, ``OR``, ``NOT``/``-word``,
+``"phrases"``, ``prefix*``, ``word~``, ``title:``…) into a tree over one
+virtual ``text`` field; this module then rewrites every leaf for the real
+index: each word becomes a disjunction-max over the title and body fields of
+every language (each analyzed with that language's stemmer) and the folded
+field, so the best field per document wins and nobody picks a language
+first. Words that name a gazetteer organization also match articles tagged
+with it, in any language. Guards refuse what would be slow or meaningless
+(a lone ``*``, two-letter prefixes that expand to thousands of words) with
+a message saying what to type instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.qparser import QueryParser, plugins, syntax
+from whoosh.reading import IndexReader
+
+from .entities import Gazetteer
+from .folding import fold, name_key
+from .language import (
+    LANGUAGES,
+    analyze_words,
+    fold_words,
+    folded_term,
+    is_stopword,
+    normalize_word,
+    stem_word,
+)
+from .model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
+from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
+from .tokens import WORD_PATTERN, words
+
+TITLE_BOOST = 2.0
+FOLDED_BOOST = 0.7  # the folded skeleton is looser than a stemmed word: rank it a little lower
+ORG_BOOST = 0.8  # an article tagged with a named organization but not using these words
+TIEBREAK = 0.1
+
+_SCOPES = {
+    "text": ("title", "body"),
+    "title": ("title",),
+    "body": ("body",),
+}
+_FILTER_FIELDS = ("org", "lang", "year", "month", "source")
+SYNTAX_FIELDS = (*_SCOPES, *_FILTER_FIELDS)
+_FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=[^\s/])")
+_LONE_OPERATOR = re.compile(r"^\s*(AND|OR)\b|\b(AND|OR|NOT)\s*$")
+
+
+def _parse_schema() -> Schema:
+    analyzer = RegexTokenizer(WORD_PATTERN)
+    text_fields = {name: TEXT(analyzer=analyzer, multitoken_query="phrase") for name in _SCOPES}
+    return Schema(**text_fields, **{name: ID() for name in _FILTER_FIELDS})
+
+
+def _parser() -> QueryParser:
+    parser = QueryParser("text", _parse_schema(), group=syntax.AndGroup)
+    # "-word" excludes only at the start of a word; "Turkic-speaking" stays one phrase.
+    parser.replace_plugin(plugins.PlusMinusPlugin(r"(?<![^\s(])\+", r"(?<![^\s(])-(?=\w|\")"))
+    parser.add_plugin(plugins.FuzzyTermPlugin())
+    parser.remove_plugin_class(plugins.RangePlugin)
+    parser.remove_plugin_class(plugins.BoostPlugin)
+    return parser
+
+
+@dataclass(slots=True)
+class CompiledQuery:
+    query: wq.Query
+    relaxed: wq.Query | None = None  # an OR of the parts, when the query required several
+    organizations: set[str] = field(default_factory=set)
+    words: list[str] = field(default_factory=list)  # plain words, for "did you mean"
+    browse: bool = False  # no text query: filters only
+
+
+class QueryCompiler:
+    """Compiles query strings for one gazetteer and set of limits (thread-safe)."""
+
+    def __init__(self, gazetteer: Gazetteer, limits: SearchLimits):
+        self.gazetteer = gazetteer
+        self.limits = limits
+        self._parser = _parser()
+
+    def compile(self, text: str, reader: IndexReader) -> CompiledQuery:
+        text = (text or "").strip()
+        if not text:
+            return CompiledQuery(wq.Every(), browse=True)
+        self._check_syntax(text)
+        parsed = self._parser.parse(text)
+        leaves = sum(1 for _ in parsed.leaves()) if parsed.is_leaf() is False else 1
+        if leaves > self.limits.max_terms:
+            raise QueryError(
+                f"the query has {leaves} terms; the limit is {self.limits.max_terms}. "
+                "Remove some words."
+            )
+        state = CompiledQuery(wq.NullQuery)
+        compiled = _Rewriter(self, reader, state).rewrite(parsed)
+        if compiled is wq.NullQuery or isinstance(compiled, wq.NullQuery.__class__):
+            raise QueryError("the query has no searchable words; type at least one word")
+        state.query = compiled
+        state.relaxed = _relaxed(compiled)
+        return state
+
+    def _check_syntax(self, text: str) -> None:
+        if text.count('"') % 2:
+            raise QueryError('unbalanced quote: close the phrase with " or remove the quote')
+        depth = 0
+        for ch in text:
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            if depth < 0:
+                raise QueryError("unbalanced parenthesis: ')' without a matching '('")
+        if depth:
+            raise QueryError("unbalanced parenthesis: '(' without a matching ')'")
+        outside_quotes = re.sub(r'"[^"]*"', " ", text)
+        for match in _FIELD_PREFIX.finditer(outside_quotes):
+            if match.group(1) not in SYNTAX_FIELDS:
+                allowed = ", ".join(f"{name}:" for name in SYNTAX_FIELDS if name != "text")
+                raise QueryError(f"unknown field {match.group(1)!r}; use one of {allowed}")
+        operator = _LONE_OPERATOR.search(outside_quotes)
+        if operator:
+            word = operator.group(1) or operator.group(2)
+            raise QueryError(f"{word} needs a word on both sides (or write it in lower case)")
+        if not any(WORD_PATTERN.search(part) for part in [outside_quotes, text]):
+            raise QueryError("the query has no words; type at least one word")
+
+
+class _Rewriter:
+    def __init__(self, compiler: QueryCompiler, reader: IndexReader, state: CompiledQuery):
+        self.compiler = compiler
+        self.gazetteer = compiler.gazetteer
+        self.limits = compiler.limits
+        self.reader = reader
+        self.state = state
+
+    def rewrite(self, node: wq.Query) -> wq.Query:
+        if isinstance(node, wq.Every):
+            raise QueryError("a lone * would match every article; type a word or use the filters")
+        if isinstance(node, wq.And | wq.Or):
+            children = self._children_with_aliases(node.subqueries)
+            children = [c for c in children if c is not wq.NullQuery]
+            if not children:
+                return wq.NullQuery
+            if isinstance(node, wq.And):
+                return _and_with_optional_stopwords(children)
+            return wq.Or(children)
+        if isinstance(node, wq.Not):
+            inner = self.rewrite(node.query)
+            return wq.NullQuery if inner is wq.NullQuery else wq.Not(inner)
+        if isinstance(node, wq.AndNot):
+            positive, negative = self.rewrite(node.a), self.rewrite(node.b)
+            if negative is wq.NullQuery:
+                return positive
+            return wq.AndNot(positive, negative)
+        if isinstance(node, wq.AndMaybe):
+            return wq.AndMaybe(self.rewrite(node.a), self.rewrite(node.b))
+        return self._leaf(node)
+
+    def _children_with_aliases(self, children: list[wq.Query]) -> list[wq.Query]:
+        """Rewrite children; a run of plain words naming an organization also matches its tag."""
+        out: list[wq.Query] = []
+        i = 0
+        while i < len(children):
+            run = []
+            while i + len(run) < len(children) and _plain_word(children[i + len(run)]):
+                run.append(children[i + len(run)].text)
+            if not run:
+                out.append(self.rewrite(children[i]))
+                i += 1
+                continue
+            out.extend(self._words_with_aliases(run))
+            i += len(run)
+        return out
+
+    def _words_with_aliases(self, run: list[str]) -> list[wq.Query]:
+        spans = self._alias_spans(run)
+        out: list[wq.Query] = []
+        j = 0
+        for start, end, org_id in spans:
+            out.extend(self._word(w) for w in run[j:start])
+            matched = [self._word(w) for w in run[start:end]]
+            text_query = matched[0] if len(matched) == 1 else wq.And(matched)
+            out.append(wq.Or([text_query, wq.Term("org", org_id, boost=ORG_BOOST)]))
+            self.state.organizations.add(org_id)
+            j = end
+        out.extend(self._word(w) for w in run[j:])
+        return out
+
+    def _alias_spans(self, run: list[str]) -> list[tuple[int, int, str]]:
+        best: list[tuple[int, int, str]] = []
+        for lang in SUPPORTED_LANGUAGES:
+            spans = self.gazetteer.find_spans(run, lang, require_context=False)
+            if sum(e - s for s, e, _ in spans) > sum(e - s for s, e, _ in best):
+                best = spans
+        return best
+
+    # --- leaves ---
+
+    def _leaf(self, node: wq.Query) -> wq.Query:
+        fieldname = getattr(node, "fieldname", "text")
+        if fieldname in _FILTER_FIELDS:
+            return self._filter_term(fieldname, node)
+        scope = _SCOPES.get(fieldname, _SCOPES["text"])
+        if isinstance(node, wq.Term):
+            if fieldname == "text" and node.text:
+                return self._words_with_aliases([node.text])[0]
+            return self._word(node.text, scope)
+        if isinstance(node, wq.Phrase):
+            return self._phrase(list(node.words), scope)
+        if isinstance(node, wq.Prefix):
+            return self._prefix(node.text, scope)
+        if isinstance(node, wq.FuzzyTerm):
+            return self._fuzzy(node.text, node.maxdist, scope)
+        if isinstance(node, wq.Wildcard):
+            return self._wildcard(node.text, scope)
+        raise QueryError("this query syntax is not supported; see the query syntax help")
+
+    def _fields(self, scope: tuple[str, ...]) -> list[tuple[str, str | None, float]]:
+        """(field, language or None for folded, boost) for a scope."""
+        out: list[tuple[str, str | None, float]] = []
+        for part in scope:
+            boost = TITLE_BOOST if part == "title" else 1.0
+            make = title_field if part == "title" else body_field
+            out.extend((make(lang), lang, boost) for lang in LANGUAGES)
+            out.append(
+                (FOLDED_TITLE if part == "title" else FOLDED_BODY, None, boost * FOLDED_BOOST)
+            )
+        return out
+
+    def _word(self, word: str, scope: tuple[str, ...] = _SCOPES["text"]) -> wq.Query:
+        self.state.words.append(word)
+        subqueries: list[wq.Query] = []
+        for fieldname, lang, boost in self._fields(scope):
+            if lang is None:
+                term = folded_term(word)
+            else:
+                if is_stopword(normalize_word(word, lang), lang):
+                    continue
+                term = stem_word(word, lang)
+            if term:
+                subqueries.append(wq.Term(fieldname, term, boost=boost))
+        if not subqueries:
+            return wq.NullQuery
+        query = wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+        query._dossier_stopword = any(  # type: ignore[attr-defined]
+            is_stopword(normalize_word(word, lang), lang) for lang in LANGUAGES
+        )
+        return query
+
+    def _phrase(self, phrase_words: list[str], scope: tuple[str, ...]) -> wq.Query:
+        text = " ".join(phrase_words)
+        subqueries: list[wq.Query] = []
+        for fieldname, lang, boost in self._fields(scope):
+            terms = fold_words(text) if lang is None else analyze_words(text, lang)
+            if len(terms) == 1:
+                subqueries.append(wq.Term(fieldname, terms[0], boost=boost))
+            elif terms:
+                subqueries.append(wq.Phrase(fieldname, terms, boost=boost))
+        if not subqueries:
+            return wq.NullQuery
+        self.state.words.extend(phrase_words)
+        query: wq.Query = wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+        if scope == _SCOPES["text"]:
+            spans = self._alias_spans(phrase_words)
+            if len(spans) == 1 and spans[0][1] - spans[0][0] == len(phrase_words):
+                self.state.organizations.add(spans[0][2])
+                query = wq.Or([query, wq.Term("org", spans[0][2], boost=ORG_BOOST)])
+        return query
+
+    def _check_expansion(self, fieldname: str, terms: object, shown: str) -> None:
+        for count, _ in enumerate(terms, 1):  # type: ignore[call-overload]
+            if count > self.limits.max_expansions:
+                raise QueryError(
+                    f"{shown} matches more than {self.limits.max_expansions} different words; "
+                    "make it more specific"
+                )
+
+    def _prefix(self, prefix: str, scope: tuple[str, ...]) -> wq.Query:
+        letters = len(re.sub(r"\W", "", prefix))
+        if letters < self.limits.min_prefix_chars:
+            raise QueryError(
+                f"{prefix}* is too short: type at least {self.limits.min_prefix_chars} letters "
+                "before *"
+            )
+        subqueries: list[wq.Query] = []
+        for fieldname, lang, boost in self._fields(scope):
+            form = name_key(prefix) if lang is None else normalize_word(prefix, lang)
+            if lang is None:
+                self._check_expansion(fieldname, self.reader.expand_prefix(fieldname, form),
+                                      f"{prefix}*")  # fmt: skip
+            subqueries.append(wq.Prefix(fieldname, form, boost=boost))
+        return wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+
+    def _wildcard(self, pattern: str, scope: tuple[str, ...]) -> wq.Query:
+        if pattern[:1] in "*?":
+            raise QueryError(f"{pattern} starts with a wildcard; put at least two letters first")
+        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        if len(literal) < self.limits.min_prefix_chars:
+            raise QueryError(
+                f"{pattern}: type at least {self.limits.min_prefix_chars} letters before * or ?"
+            )
+        folded = "".join(
+            part if part in "*?" else fold(part) for part in re.split(r"([*?])", pattern)
+        )
+        subqueries: list[wq.Query] = []
+        for fieldname, lang, boost in self._fields(scope):
+            if lang is None:
+                query = wq.Wildcard(fieldname, folded, boost=boost)
+                self._check_expansion(fieldname, query._btexts(self.reader), pattern)
+                subqueries.append(query)
+        return wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+
+    def _fuzzy(self, word: str, maxdist: int, scope: tuple[str, ...]) -> wq.Query:
+        maxdist = max(1, min(int(maxdist), 2))
+        key = folded_term(word)
+        if len(key) < 3:
+            raise QueryError(f"{word}~ is too short for a fuzzy search; use at least 3 letters")
+        self.state.words.append(word)
+        subqueries: list[wq.Query] = []
+        for fieldname, lang, boost in self._fields(scope):
+            if lang is None:
+                query = wq.FuzzyTerm(fieldname, key, boost=boost, maxdist=maxdist, prefixlength=1)
+                self._check_expansion(fieldname, query._btexts(self.reader), f"{word}~")
+                subqueries.append(query)
+        return wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+
+    def _filter_term(self, fieldname: str, node: wq.Query) -> wq.Query:
+        value = " ".join(node.words) if isinstance(node, wq.Phrase) else getattr(node, "text", "")
+        value = value.strip()
+        if not value or not isinstance(node, wq.Term | wq.Phrase):
+            raise QueryError(f"{fieldname}: needs a value, e.g. {fieldname}:{_EXAMPLES[fieldname]}")
+        if fieldname == "org":
+            org_id = self.gazetteer.resolve(value)
+            if org_id is None:
+                raise QueryError(
+                    f"unknown organization {value!r}; use a name from the organization facet"
+                )
+            self.state.organizations.add(org_id)
+            return wq.Term("org", org_id)
+        if fieldname == "lang":
+            value = value.lower()
+            if value not in SUPPORTED_LANGUAGES:
+                raise QueryError(
+                    f"unknown language {value!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}"
+                )
+        if fieldname in ("year", "month") and value.lower() == UNDATED:
+            value = UNDATED
+        return wq.Term(fieldname, value)
+
+
+_EXAMPLES = {"org": "sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
+
+
+def _plain_word(node: wq.Query) -> bool:
+    return isinstance(node, wq.Term) and node.fieldname == "text" and node.boost == 1.0
+
+
+def _and_with_optional_stopwords(children: list[wq.Query]) -> wq.Query:
+    """Stop words of any language are optional: "the security" must not require "the"."""
+    required = [c for c in children if not getattr(c, "_dossier_stopword", False)]
+    optional = [c for c in children if getattr(c, "_dossier_stopword", False)]
+    if not required:
+        return wq.And(optional) if len(optional) > 1 else optional[0]
+    base = required[0] if len(required) == 1 else wq.And(required)
+    if not optional:
+        return base
+    return wq.AndMaybe(base, wq.Or(optional))
+
+
+def _relaxed(query: wq.Query) -> wq.Query | None:
+    """The same parts joined by OR, for ranking partial matches when nothing has them all."""
+    if isinstance(query, wq.AndMaybe) and isinstance(query.a, wq.And):
+        return wq.AndMaybe(wq.Or(query.a.subqueries), query.b)
+    if isinstance(query, wq.And) and len(query.subqueries) > 1:
+        positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
+        negatives = [q for q in query.subqueries if isinstance(q, wq.Not)]
+        if len(positives) > 1:
+            relaxed: wq.Query = wq.Or(positives)
+            return wq.And([relaxed, *negatives]) if negatives else relaxed
+    return None
+
+
+def query_words(text: str) -> list[str]:
+    return words(text)

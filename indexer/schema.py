@@ -1,0 +1,85 @@
+"""The Whoosh schema: stored display fields, per-language text fields, facets.
+
+Text goes into the field of its own language (``body_de`` is analyzed with
+German stop words and stemmer) and into the language-neutral ``folded``
+field. Facet fields are single terms per document (``org`` several, comma
+separated), so facet counts come from posting lists, never stored fields.
+"""
+
+from __future__ import annotations
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from .dates import month_of, sort_key, year_of
+from .language import folded_analyzer, language_analyzer, spelling_analyzer
+from .model import SUPPORTED_LANGUAGES, UNDATED, Document
+
+
+def title_field(lang: str) -> str:
+    return f"title_{lang}"
+
+
+def body_field(lang: str) -> str:
+    return f"body_{lang}"
+
+
+TITLE_FIELDS = [title_field(lang) for lang in SUPPORTED_LANGUAGES]
+BODY_FIELDS = [body_field(lang) for lang in SUPPORTED_LANGUAGES]
+FOLDED_BODY = "folded"
+FOLDED_TITLE = "title_folded"
+SPELL = "spell"  # surface words, lower-cased: the vocabulary "did you mean" draws on
+
+
+def build_schema() -> Schema:
+    fields = {
+        "id": ID(stored=True, unique=True),
+        "title": STORED(),
+        "body": STORED(),
+        "date": STORED(),
+        "url": STORED(),
+        "path": STORED(),
+        "checksum": STORED(),
+        "organizations": STORED(),
+        "lang": ID(stored=True),
+        "source": ID(stored=True),
+        "org": KEYWORD(commas=True, lowercase=False, scorable=False),
+        "year": ID(),
+        "month": ID(),
+        "date_sort": NUMERIC(int, bits=32, signed=False, sortable=True),
+        FOLDED_BODY: TEXT(analyzer=folded_analyzer(), phrase=True),
+        FOLDED_TITLE: TEXT(analyzer=folded_analyzer(), phrase=True),
+        SPELL: TEXT(analyzer=spelling_analyzer(), phrase=False),
+    }
+    for lang in SUPPORTED_LANGUAGES:
+        analyzer = language_analyzer(lang)
+        fields[title_field(lang)] = TEXT(analyzer=analyzer, phrase=True)
+        fields[body_field(lang)] = TEXT(analyzer=analyzer, phrase=True)
+    return Schema(**fields)
+
+
+def document_fields(doc: Document) -> dict[str, object]:
+    """The Whoosh field values of one document."""
+    lang = doc.lang or "en"
+    values: dict[str, object] = {
+        "id": doc.id,
+        "title": doc.title,
+        "body": doc.body,
+        "date": doc.date,
+        "url": doc.url,
+        "path": doc.path,
+        "checksum": doc.checksum,
+        "organizations": list(doc.organizations),
+        "lang": lang,
+        "org": ",".join(doc.organizations),
+        "year": year_of(doc.date) or UNDATED,
+        "month": month_of(doc.date) or UNDATED,
+        "date_sort": sort_key(doc.date),
+        FOLDED_BODY: doc.body,
+        FOLDED_TITLE: doc.title,
+        SPELL: f"{doc.title}\n{doc.body}",
+        title_field(lang): doc.title,
+        body_field(lang): doc.body,
+    }
+    if doc.source:
+        values["source"] = doc.source
+    return values

@@ -1,0 +1,375 @@
+"""SearchService: the one object callers use to search; nothing outside touches Whoosh.
+
+A request runs in four steps: compile the query for every language
+(``querying``), find the set of matching documents, narrow it by the
+filters and count facets from cached posting sets (``facets``), then rank
+only the filtered set and highlight only the page shown (``highlight``).
+When every word is required and nothing has them all, the same words are
+tried as alternatives and the result says so (``relaxed``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from .dates import sort_key
+from .entities import Gazetteer
+from .facets import FACET_FIELDS, count_facet, default_label
+from .highlight import Highlighter, MatchTerms
+from .language import spelling_form
+from .model import (
+    UNDATED,
+    DocumentNotFoundError,
+    DocumentView,
+    Hit,
+    IndexStats,
+    ParameterError,
+    QueryError,
+    SearchLimits,
+    SearchRequest,
+    SearchResult,
+)
+from .querying import CompiledQuery, QueryCompiler
+from .schema import SPELL
+from .searcher import Generation, SearcherManager
+from .store import IndexStore
+
+SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
+SORTS = ("relevance", "date")
+
+
+class SearchService:
+    """Thread-safe search over one index directory; create one per process."""
+
+    def __init__(
+        self,
+        index_dir: Path | str,
+        *,
+        gazetteer: Path | str | None = None,
+        limits: SearchLimits | None = None,
+    ):
+        self.store = IndexStore(index_dir)
+        self.limits = limits or SearchLimits()
+        self.gazetteer = Gazetteer.load(gazetteer)
+        self.compiler = QueryCompiler(self.gazetteer, self.limits)
+        self.highlighter = Highlighter(self.gazetteer)
+        self.manager = SearcherManager(self.store)
+
+    def close(self) -> None:
+        self.manager.close()
+
+    def __enter__(self) -> SearchService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- search ---
+
+    def validate(self, request: SearchRequest) -> None:
+        limits = self.limits
+        if len(request.query) > limits.max_query_chars:
+            raise ParameterError(
+                f"the query is {len(request.query)} characters long; "
+                f"the limit is {limits.max_query_chars}",
+                parameter="q",
+                status=413,
+            )
+        if request.page < 1 or request.page > limits.max_page:
+            raise ParameterError(f"page must be between 1 and {limits.max_page}", parameter="page")
+        if request.per_page < 1 or request.per_page > limits.max_per_page:
+            raise ParameterError(
+                f"per_page must be between 1 and {limits.max_per_page}", parameter="per_page"
+            )
+        if request.sort not in SORTS:
+            raise ParameterError(f"sort must be one of {', '.join(SORTS)}", parameter="sort")
+        if request.date_from and request.date_to and request.date_from > request.date_to:
+            raise ParameterError("'from' is after 'to'", parameter="from")
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        started = time.perf_counter()
+        self.validate(request)
+        with self.manager.acquire() as generation:
+            searcher = generation.searcher()
+            compiled = self.compiler.compile(request.query, searcher.reader())
+            if compiled.browse and not _has_filters(request):
+                raise QueryError("type a query, or choose a filter to browse the archive")
+            matches, query, relaxed = self._matches(searcher, generation, compiled)
+            filters = self._filters(generation, request)
+            final = _intersect(matches, filters.values())
+            facets = self._facets(generation, request, matches, filters)
+            total = len(final)
+            hits = self._hits(searcher, generation, request, query, compiled, final)
+            suggestion = None
+            if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
+                suggestion = self._suggest(searcher, request, filters, 0 if relaxed else total)
+        return SearchResult(
+            request=request,
+            total=total,
+            hits=hits,
+            facets=facets,
+            took_ms=round((time.perf_counter() - started) * 1000, 2),
+            suggestion=suggestion,
+            relaxed=relaxed,
+            pages=math.ceil(total / request.per_page) if total else 0,
+        )
+
+    def _matches(
+        self, searcher: Searcher, generation: Generation, compiled: CompiledQuery
+    ) -> tuple[frozenset[int], wq.Query, bool]:
+        if compiled.browse:
+            return generation.facets.all_docs(), compiled.query, False
+        matches = frozenset(searcher.docs_for_query(compiled.query))
+        if not matches and compiled.relaxed is not None:
+            relaxed = frozenset(searcher.docs_for_query(compiled.relaxed))
+            if relaxed:
+                return relaxed, compiled.relaxed, True
+        return matches, compiled.query, False
+
+    def _filters(self, generation: Generation, request: SearchRequest) -> dict[str, frozenset[int]]:
+        cache = generation.facets
+        selected = _selected(request)
+        filters = {
+            name: cache.docs(FACET_FIELDS[name], values)
+            for name, values in selected.items()
+            if values
+        }
+        if request.date_from or request.date_to:
+            filters["date"] = frozenset(
+                generation.searcher().docs_for_query(
+                    wq.NumericRange(
+                        "date_sort",
+                        sort_key(request.date_from.isoformat()) if request.date_from else 1,
+                        sort_key(request.date_to.isoformat()) if request.date_to else None,
+                    )
+                )
+            )
+        return filters
+
+    def _facets(self, generation, request, matches, filters):
+        selected = _selected(request)
+        facets = {}
+        for name in ("organization", "lang", "year", "source"):
+            base = _intersect(matches, [v for k, v in filters.items() if k != name])
+            facets[name] = count_facet(name, generation.facets, base, selected[name], self._label)
+        if len(request.years) == 1 and request.years[0] != UNDATED:
+            base = _intersect(matches, [v for k, v in filters.items() if k != "month"])
+            facets["month"] = count_facet(
+                "month", generation.facets, base, selected["month"], self._label,
+                restrict_prefix=request.years[0] + "-",
+            )  # fmt: skip
+        return facets
+
+    def _label(self, name: str, value: str) -> str:
+        if name == "organization":
+            return self.gazetteer.label(value)
+        return default_label(name, value)
+
+    def _hits(self, searcher, generation, request, query, compiled, final):
+        start = (request.page - 1) * request.per_page
+        if start >= len(final):
+            return []
+        limit = start + request.per_page
+        if compiled.browse or request.sort == "date":
+            results = searcher.search(query, filter=set(final), limit=limit,
+                                      sortedby="date_sort", reverse=True)  # fmt: skip
+        else:
+            results = searcher.search(query, filter=set(final), limit=limit)
+        terms = match_terms(query, searcher, compiled) if request.snippets else MatchTerms()
+        hits = []
+        for rank, hit in enumerate(results[start:limit], start=start + 1):
+            fields = hit.fields()
+            lang = fields.get("lang") or "en"
+            hits.append(
+                Hit(
+                    id=fields["id"],
+                    title=fields.get("title") or "",
+                    date=fields.get("date"),
+                    lang=lang,
+                    source=fields.get("source"),
+                    url=fields.get("url"),
+                    organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
+                    score=round(float(hit.score or 0.0), 4),
+                    rank=rank,
+                    snippet=self.highlighter.snippet(fields.get("body") or "", lang, terms)
+                    if request.snippets
+                    else "",
+                    title_html=self.highlighter.mark_all(
+                        fields.get("title") or "", lang, terms, title=True
+                    ),
+                )
+            )
+        return hits
+
+    def _suggest(self, searcher: Searcher, request: SearchRequest, filters, total: int):
+        """A respelled query that finds more, when this one finds little."""
+        reader = searcher.reader()
+        corrector = searcher.corrector(SPELL)
+        text = request.query
+        changed = False
+        for word in dict.fromkeys(re.findall(r"(?<![\w:])\w{3,}(?![\w*~:])", text)):
+            if word in ("AND", "OR", "NOT"):
+                continue
+            form = spelling_form(word)
+            if reader.doc_frequency(SPELL, form) > 0:
+                continue
+            candidates = corrector.suggest(form, limit=1, maxdist=2, prefix=1)
+            if candidates:
+                text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", candidates[0], text, count=1)
+                changed = True
+        if not changed:
+            return None
+        try:
+            compiled = self.compiler.compile(text, reader)
+        except QueryError:
+            return None
+        found = _intersect(frozenset(searcher.docs_for_query(compiled.query)), filters.values())
+        return text if len(found) > total else None
+
+    # --- documents, stats, health ---
+
+    def document(self, doc_id: str, query: str = "") -> DocumentView:
+        with self.manager.acquire() as generation:
+            searcher = generation.searcher()
+            docnum = searcher.document_number(id=doc_id)
+            if docnum is None:
+                raise DocumentNotFoundError(f"no document with id {doc_id!r}")
+            fields = searcher.stored_fields(docnum)
+            terms = MatchTerms()
+            if query.strip():
+                try:
+                    compiled = self.compiler.compile(query, searcher.reader())
+                    terms = match_terms(compiled.query, searcher, compiled)
+                except QueryError:
+                    pass
+        lang = fields.get("lang") or "en"
+        body = fields.get("body") or ""
+        return DocumentView(
+            id=fields["id"],
+            title=fields.get("title") or "",
+            title_html=self.highlighter.mark_all(
+                fields.get("title") or "", lang, terms, title=True
+            ),
+            body_html="\n\n".join(
+                self.highlighter.mark_all(p, lang, terms) for p in body.split("\n\n")
+            ),
+            date=fields.get("date"),
+            lang=lang,
+            source=fields.get("source"),
+            url=fields.get("url"),
+            organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
+            path=fields.get("path"),
+        )
+
+    def stats(self) -> IndexStats:
+        with self.manager.acquire() as generation:
+            cache = generation.facets
+            counts = {
+                name: {value: len(docs) for value, docs in cache.values(field).items()}
+                for name, field in FACET_FIELDS.items()
+            }
+            keys = [k for k in _date_keys(generation.searcher()) if k]
+            documents = len(cache.all_docs())
+            name = generation.name
+        years = counts["year"]
+        return IndexStats(
+            documents=documents,
+            languages=_sorted_counts(counts["lang"]),
+            organizations=_sorted_counts(counts["organization"]),
+            years={k: v for k, v in sorted(years.items()) if k != UNDATED},
+            sources=_sorted_counts(counts["source"]),
+            undated=years.get(UNDATED, 0),
+            date_min=_key_to_date(min(keys)) if keys else None,
+            date_max=_key_to_date(max(keys)) if keys else None,
+            size_bytes=self.store.size_bytes(),
+            path=str(self.store.root),
+            generation=name,
+        )
+
+    def health(self) -> dict[str, object]:
+        try:
+            with self.manager.acquire() as generation:
+                documents = len(generation.facets.all_docs())
+                name = generation.name
+        except Exception as exc:  # any failure to open the index means "unavailable"
+            return {"status": "unavailable", "documents": 0, "generation": "", "message": str(exc)}
+        return {"status": "ok", "documents": documents, "generation": name}
+
+
+def match_terms(query: wq.Query, searcher: Searcher, compiled: CompiledQuery) -> MatchTerms:
+    """Index terms of the positive parts of ``query`` (expanded prefixes/fuzzy included)."""
+    terms = MatchTerms(organizations=set(compiled.organizations))
+    reader = searcher.reader()
+
+    def walk(node: wq.Query) -> None:
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            walk(node.a)
+            return
+        if node.is_leaf():
+            for fieldname, text in node.existing_terms(reader, expand=True):
+                if isinstance(text, bytes):
+                    text = text.decode("utf-8")
+                terms.add(fieldname, text)
+            return
+        for child in node.children():
+            walk(child)
+
+    walk(query)
+    return terms
+
+
+def _selected(request: SearchRequest) -> dict[str, tuple[str, ...]]:
+    return {
+        "organization": request.organizations,
+        "lang": request.languages,
+        "year": request.years,
+        "month": request.months,
+        "source": request.sources,
+    }
+
+
+def _has_filters(request: SearchRequest) -> bool:
+    return any(_selected(request).values()) or bool(request.date_from or request.date_to)
+
+
+def _intersect(base: frozenset[int], others) -> frozenset[int]:
+    result = base
+    for other in sorted(others, key=len):
+        result = result & other
+        if not result:
+            break
+    return result
+
+
+def _date_keys(searcher: Searcher) -> list[int]:
+    reader = searcher.reader()
+    column = reader.column_reader("date_sort")
+    return [column[docnum] for docnum in reader.all_doc_ids()]
+
+
+def _key_to_date(key: int) -> str:
+    text = f"{key:08d}"
+    parts = [text[:4], text[4:6], text[6:8]]
+    return "-".join(p for p in parts if p != "00")
+
+
+def _sorted_counts(counts: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def parse_date(value: str, parameter: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ParameterError(
+            f"{parameter} must be a date like 2025-09-22", parameter=parameter
+        ) from None

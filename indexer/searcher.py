@@ -1,0 +1,127 @@
+"""A shared, refreshed searcher per process, in the manner of Lucene's SearcherManager.
+
+Opening a Whoosh searcher reads the table of contents and segment headers:
+too slow to do per request. ``SearcherManager`` keeps one open generation
+(the index's ``CURRENT`` target plus its commit number), checks cheaply on
+each acquire whether a newer commit or a rebuilt generation exists, and then
+opens the new one; requests in flight finish on the old one, which is closed
+when its last user releases it. Whoosh searchers share file handles, so each
+thread gets its own searcher of the same generation; the facet document sets
+are shared, since document numbers are the same within a generation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from whoosh.index import Index
+from whoosh.searching import Searcher
+
+from .facets import FacetCache
+from .model import IndexUnavailableError
+from .scoring import weighting
+from .store import IndexStore
+
+
+@dataclass(eq=False)
+class Generation:
+    token: tuple[str, int]
+    index: Index
+    facets: FacetCache
+    _local: threading.local = field(default_factory=threading.local)
+    _searchers: list[Searcher] = field(default_factory=list)
+    _refs: int = 0
+    _retired: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.token[0]}.{self.token[1]}"
+
+    def searcher(self) -> Searcher:
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.index.searcher(weighting=weighting())
+            self._local.searcher = searcher
+            self._searchers.append(searcher)
+        return searcher
+
+    def close(self) -> None:
+        for searcher in self._searchers:
+            with contextlib.suppress(Exception):
+                searcher.close()
+        self._searchers.clear()
+        with contextlib.suppress(Exception):
+            self.facets.close()
+
+
+class SearcherManager:
+    def __init__(self, store: IndexStore):
+        self.store = store
+        self._lock = threading.Lock()
+        self._current: Generation | None = None
+
+    def _token(self, index: Index | None) -> tuple[str, int] | None:
+        name = self.store.generation_id()
+        if name is None:
+            return None
+        if index is None or self._current is None or self._current.token[0] != name:
+            return (name, -1)
+        return (name, index.latest_generation())
+
+    def _open(self) -> Generation:
+        index = self.store.open()
+        token = (self.store.generation_id() or "?", index.latest_generation())
+        searcher = index.searcher(weighting=weighting())
+        return Generation(token=token, index=index, facets=FacetCache(searcher))
+
+    def refresh(self) -> Generation:
+        """The current generation, reopening it when the index changed on disk."""
+        with self._lock:
+            current = self._current
+            try:
+                token = self._token(current.index if current else None)
+            except OSError:
+                token = None
+            if token is None:
+                if current is not None:
+                    self._retire(current)
+                    self._current = None
+                raise IndexUnavailableError(
+                    f"no index at {self.store.root}: build one with "
+                    f"`dossier index --index {self.store.root}`"
+                )
+            if current is None or token != current.token:
+                fresh = self._open()
+                if current is not None:
+                    self._retire(current)
+                self._current = current = fresh
+            return current
+
+    def _retire(self, generation: Generation) -> None:
+        generation._retired = True
+        if generation._refs == 0:
+            generation.close()
+
+    @contextlib.contextmanager
+    def acquire(self) -> Iterator[Generation]:
+        generation = self.refresh()
+        with self._lock:
+            generation._refs += 1
+        try:
+            yield generation
+        finally:
+            with self._lock:
+                generation._refs -= 1
+                if generation._retired and generation._refs == 0:
+                    generation.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current._retired = True
+                if self._current._refs == 0:
+                    self._current.close()
+                self._current = None
