@@ -93,7 +93,7 @@ class QueryCompiler:
             return CompiledQuery(wq.Every(), browse=True)
         self._check_syntax(text)
         parsed = self._parser.parse(text)
-        leaves = sum(1 for _ in parsed.leaves()) if parsed.is_leaf() is False else 1
+        leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
         if leaves > self.limits.max_terms:
             raise QueryError(
                 f"the query has {leaves} terms; the limit is {self.limits.max_terms}. "

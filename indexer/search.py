@@ -96,6 +96,15 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self.validate(request)
+        try:
+            return self._search(request, started)
+        except OSError:
+            # A segment file vanished under an old searcher (merged away by a writer
+            # in another process): reopen the newest generation and try once more.
+            self.manager.invalidate()
+            return self._search(request, started)
+
+    def _search(self, request: SearchRequest, started: float) -> SearchResult:
         with self.manager.acquire() as generation:
             searcher = generation.searcher()
             compiled = self.compiler.compile(request.query, searcher.reader())

@@ -118,6 +118,13 @@ class SearcherManager:
                 if generation._retired and generation._refs == 0:
                     generation.close()
 
+    def invalidate(self) -> None:
+        """Forget the open generation so the next acquire reopens from disk."""
+        with self._lock:
+            if self._current is not None:
+                self._retire(self._current)
+                self._current = None
+
     def close(self) -> None:
         with self._lock:
             if self._current is not None:
