@@ -1,0 +1,72 @@
+"""Dossier's web front end: search page, document page and JSON API.
+
+``create_app`` follows the Flask tutorial's factory: defaults from the
+settings table, then ``DOSSIER_*`` environment variables, then the mapping
+passed in (tests, ``serve()``). The app only reads the index, through one
+lazily opened SearchService.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+
+from indexer.model import LANGUAGE_NAMES
+
+from .errors import register_error_handlers
+from .safety import RateLimiter, add_security_headers, clean_marked
+from .settings import load_settings
+
+# Endpoints the rate limit leaves alone: load balancers poll health, and
+# static files are cheap and come with every page.
+RATE_LIMIT_EXEMPT = frozenset({"api.health", "static"})
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides environment and defaults."""
+    app = Flask(__name__)
+    app.config.from_mapping(load_settings(overrides=config))
+    app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"])
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented order
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # UTF-8, not \u escapes
+
+    app.jinja_env.autoescape = True
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["marked"] = clean_marked
+    app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.tests["web_url"] = _is_web_url
+
+    per_minute = app.config["RATE_LIMIT"]
+    limiter = RateLimiter(per_minute) if per_minute else None
+    app.extensions["dossier.rate_limiter"] = limiter
+
+    @app.before_request
+    def _guard() -> None:
+        if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge()
+        if limiter is not None and request.endpoint not in RATE_LIMIT_EXEMPT:
+            wait = limiter.acquire(request.remote_addr or "unknown")
+            if wait:
+                raise TooManyRequests(retry_after=wait)
+
+    app.after_request(add_security_headers)
+    register_error_handlers(app)
+
+    from . import api, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    return app
+
+
+def _is_web_url(value: object) -> bool:
+    """Only http(s) addresses from the archive become links (no javascript:)."""
+    return isinstance(value, str) and value.lower().startswith(("http://", "https://"))
+
+
+__all__ = ["create_app"]

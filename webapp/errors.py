@@ -1,0 +1,106 @@
+"""One error shape for the whole app: every failure becomes a status code and a
+message a person can act on, as JSON under /api/ and as a page elsewhere.
+
+The JSON shape is ``{"error": {"status": 404, "message": "..."}}`` for every
+status (400, 404, 405, 413, 429, 500, 503); a test pins it.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from indexer.model import (
+    DocumentNotFoundError,
+    DossierError,
+    IndexLockedError,
+    IndexUnavailableError,
+    ParameterError,
+    QueryError,
+)
+
+TITLES: dict[int, str] = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request too large",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Search is unavailable",
+}
+
+MESSAGES: dict[int, str] = {
+    404: "There is nothing at this address. Check the link, or start a new search.",
+    405: "This address only answers {allowed} requests.",
+    413: "The request is larger than this server accepts.",
+    429: "Too many requests from your address. Wait {retry_after} seconds and try again.",
+    500: "Something went wrong on our side. The error has been logged; please try again.",
+    503: "The search index is not available right now. Try again in a moment.",
+}
+
+
+def status_of(error: DossierError) -> int:
+    """The HTTP status for one of the indexer's errors."""
+    if isinstance(error, ParameterError):
+        return error.status
+    if isinstance(error, QueryError):
+        return 400
+    if isinstance(error, DocumentNotFoundError):
+        return 404
+    if isinstance(error, IndexUnavailableError | IndexLockedError):
+        return 503
+    return 500
+
+
+def wants_json() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """Render the error as JSON or as a page, whichever the address calls for."""
+    if wants_json():
+        response = jsonify({"error": {"status": status, "message": message}})
+    else:
+        html = render_template(
+            "error.html", status=status, title=TITLES.get(status, "Error"), message=message
+        )
+        response = current_app.response_class(html, mimetype="text/html")
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _http_message(error: HTTPException) -> str:
+    status = error.code or 500
+    if status == 400 and error.description:
+        return error.description
+    template = MESSAGES.get(status, error.description or TITLES.get(status, "Error"))
+    methods = getattr(error, "valid_methods", None) or ["GET"]
+    allowed = " and ".join(m for m in methods if m not in {"HEAD", "OPTIONS"}) or "GET"
+    retry_after = getattr(error, "retry_after", None) or 60
+    return template.format(allowed=allowed, retry_after=retry_after)
+
+
+def _handle_http(error: HTTPException) -> Response:
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    return error_response(error.code or 500, _http_message(error), headers)
+
+
+def _handle_dossier(error: DossierError) -> Response:
+    status = status_of(error)
+    if status >= 500:
+        current_app.logger.warning("%s: %s", type(error).__name__, error)
+        return error_response(status, MESSAGES.get(status, str(error)))
+    return error_response(status, str(error))
+
+
+def _handle_unexpected(error: Exception) -> Response:
+    current_app.logger.exception("Unhandled error on %s", request.path, exc_info=error)
+    return error_response(500, MESSAGES[500])
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(DossierError, _handle_dossier)
+    app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,120 @@
+"""Links that change one thing about a search and keep the rest.
+
+The URL holds the whole state of a search (query, every selected facet value,
+date range, sort, page), so facets, sorting and paging work as plain links
+without JavaScript, and any result page can be bookmarked or shared.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import url_for
+from werkzeug.datastructures import MultiDict
+
+from indexer.model import SearchRequest
+
+from .params import FACET_PARAMS, request_args
+
+
+class SearchLinks:
+    """URL builder for one search request, used by the templates."""
+
+    def __init__(self, request: SearchRequest, default_per_page: int) -> None:
+        self.request = request
+        self.default_per_page = default_per_page
+
+    def _args(self) -> MultiDict[str, str]:
+        return request_args(self.request, self.default_per_page)
+
+    @staticmethod
+    def _url(args: MultiDict[str, str], endpoint: str = "pages.search", **values: str) -> str:
+        base = url_for(endpoint, **values)
+        query = urlencode(list(args.items(multi=True)))
+        return f"{base}?{query}" if query else base
+
+    def toggle(self, facet: str, value: str) -> str:
+        """Select ``value`` of ``facet`` if it is not selected, else deselect it."""
+        param = FACET_PARAMS[facet]
+        args = self._args()
+        args.poplist("page")
+        current = args.poplist(param)
+        if value in current:
+            current.remove(value)
+        else:
+            current.append(value)
+        args.setlist(param, current)
+        if param == "year":
+            args.poplist("month")  # months only make sense inside the years chosen
+        return self._url(args)
+
+    def sort(self, sort: str) -> str:
+        args = self._args()
+        args.poplist("page")
+        args.poplist("sort")
+        if sort != "relevance":
+            args["sort"] = sort
+        return self._url(args)
+
+    def page(self, number: int) -> str:
+        args = self._args()
+        args.poplist("page")
+        if number != 1:
+            args["page"] = str(number)
+        return self._url(args)
+
+    def query(self, query: str) -> str:
+        """The same filters with another query (the "did you mean" link)."""
+        args = self._args()
+        args.poplist("page")
+        args["q"] = query
+        return self._url(args)
+
+    def without_dates(self) -> str:
+        args = self._args()
+        for param in ("page", "from", "to"):
+            args.poplist(param)
+        return self._url(args)
+
+    def without_filters(self) -> str:
+        """Keep only the query and the sort order."""
+        args: MultiDict[str, str] = MultiDict()
+        if self.request.query:
+            args["q"] = self.request.query
+        if self.request.sort != "relevance":
+            args["sort"] = self.request.sort
+        return self._url(args)
+
+    def document(self, doc_id: str) -> str:
+        """The document page, carrying the search along for marks and the way back."""
+        return self._url(self._args(), "pages.document", doc_id=doc_id)
+
+    def hidden_fields(self, *leave_out: str) -> list[tuple[str, str]]:
+        """Name/value pairs for a form's hidden inputs, so a form keeps the rest."""
+        args = self._args()
+        for param in ("page", *leave_out):
+            args.poplist(param)
+        return list(args.items(multi=True))
+
+
+def search_url(args: MultiDict[str, str]) -> str:
+    """A search page URL from raw parameters (the document page's way back)."""
+    return SearchLinks._url(args)
+
+
+def page_numbers(current: int, last: int, *, around: int = 2) -> list[int | None]:
+    """Page numbers to show: first, last and a window around the current one;
+    ``None`` marks a gap ("…")."""
+    if last < 1:
+        return []
+    wanted = {1, last, *range(current - around, current + around + 1)}
+    numbers = sorted(n for n in wanted if 1 <= n <= last)
+    shown: list[int | None] = []
+    for number in numbers:
+        previous = shown[-1] if shown else None
+        if previous is not None and number - previous == 2:
+            shown.append(previous + 1)  # a gap of one page: show the page, not "…"
+        elif previous is not None and number - previous > 2:
+            shown.append(None)
+        shown.append(number)
+    return shown

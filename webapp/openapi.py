@@ -1,0 +1,316 @@
+"""The OpenAPI 3.1 description of the JSON API.
+
+Built from the app's config so the limits it states (page, per_page, query
+length) are the ones the server enforces. Tests validate real responses
+against these schemas, so the document cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from indexer.model import LANGUAGE_NAMES, UNDATED
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_PARTIAL_DATE = {
+    "type": ["string", "null"],
+    "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+    "description": "YYYY, YYYY-MM or YYYY-MM-DD: the precision the source gives.",
+}
+_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
+
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "A parameter or the query is malformed; the message says which."),
+    404: ("NotFound", "No such document or address."),
+    405: ("MethodNotAllowed", "Only GET (and HEAD) are answered."),
+    413: ("PayloadTooLarge", "The query (or request body) is longer than the limit."),
+    429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
+    500: ("InternalError", "An unexpected failure on the server."),
+    503: ("Unavailable", "The index is missing or unreadable."),
+}
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "required": list(properties),
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def schemas() -> dict[str, Any]:
+    """The response bodies' JSON Schemas (2020-12, as OpenAPI 3.1 uses)."""
+    organization = _object({"id": {"type": "string"}, "name": {"type": "string"}})
+    marked = {"type": "string", "description": "Escaped text; the only markup is <mark>."}
+    hit = _object(
+        {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "title_html": marked,
+            "date": _PARTIAL_DATE,
+            "lang": _NULLABLE_STRING,
+            "source": _NULLABLE_STRING,
+            "url": _NULLABLE_STRING,
+            "organizations": {"type": "array", "items": _ref("OrganizationRef")},
+            "score": {"type": "number"},
+            "snippet": marked,
+        }
+    )
+    facet_value = _object(
+        {
+            "value": {"type": "string"},
+            "label": {"type": "string"},
+            "count": {"type": "integer", "minimum": 0},
+            "selected": {"type": "boolean"},
+        }
+    )
+    search = _object(
+        {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 0},
+            "took_ms": {"type": "number", "minimum": 0},
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "facets": {
+                "type": "object",
+                "propertyNames": {"enum": ["organization", "lang", "year", "month", "source"]},
+                "additionalProperties": {"type": "array", "items": _ref("FacetValue")},
+            },
+            "suggestion": {
+                "type": ["string", "null"],
+                "description": 'A corrected query worth offering ("did you mean").',
+            },
+            "relaxed": {
+                "type": "boolean",
+                "description": "No document had every word; partial matches are shown.",
+            },
+        }
+    )
+    document = _object(
+        {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "title_html": marked,
+            "body_html": {
+                "type": "string",
+                "description": "Escaped paragraphs separated by blank lines; only <mark>.",
+            },
+            "date": _PARTIAL_DATE,
+            "lang": _NULLABLE_STRING,
+            "source": _NULLABLE_STRING,
+            "url": _NULLABLE_STRING,
+            "organizations": {"type": "array", "items": _ref("OrganizationRef")},
+        }
+    )
+    health = _object(
+        {
+            "status": {"enum": ["ok", "unavailable"]},
+            "documents": {"type": "integer", "minimum": 0},
+            "generation": {"type": "string"},
+        }
+    )
+    stats = _object(
+        {
+            "documents": {"type": "integer", "minimum": 0},
+            "languages": _COUNTS,
+            "organizations": _COUNTS,
+            "years": _COUNTS,
+            "sources": _COUNTS,
+            "undated": {"type": "integer", "minimum": 0},
+            "date_min": _PARTIAL_DATE,
+            "date_max": _PARTIAL_DATE,
+            "size_bytes": {"type": "integer", "minimum": 0},
+            "generation": {"type": "string"},
+        }
+    )
+    error = _object(
+        {
+            "error": _object(
+                {
+                    "status": {"type": "integer", "enum": sorted(ERRORS)},
+                    "message": {"type": "string", "minLength": 1},
+                }
+            )
+        },
+        "The one error shape of the whole API.",
+    )
+    return {
+        "OrganizationRef": organization,
+        "Hit": hit,
+        "FacetValue": facet_value,
+        "SearchResponse": search,
+        "DocumentResponse": document,
+        "HealthResponse": health,
+        "StatsResponse": stats,
+        "Error": error,
+    }
+
+
+def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
+    def query(name: str, schema: dict, description: str, *, repeat: bool = False) -> dict:
+        if repeat:
+            schema = {"type": "array", "items": schema}
+        parameter = {"name": name, "in": "query", "schema": schema, "description": description}
+        if repeat:
+            parameter.update(style="form", explode=True)
+        return parameter
+
+    day = {"type": "string", "format": "date"}
+    return {
+        "q": query(
+            "q",
+            {"type": "string", "maxLength": config["MAX_QUERY_CHARS"]},
+            "The query (see README, query syntax). May be empty when a filter is given. "
+            "Longer than the limit answers 413.",
+        ),
+        "org": query("org", {"type": "string"}, "Organization id (repeatable).", repeat=True),
+        "lang": query(
+            "lang", {"enum": sorted(LANGUAGE_NAMES)}, "Language code (repeatable).", repeat=True
+        ),
+        "year": query(
+            "year",
+            {"type": "string", "pattern": rf"^(\d{{4}}|{UNDATED})$"},
+            f"Year, or {UNDATED!r} for articles without a date (repeatable).",
+            repeat=True,
+        ),
+        "month": query(
+            "month",
+            {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
+            "Month YYYY-MM (repeatable).",
+            repeat=True,
+        ),
+        "source": query("source", {"type": "string"}, "Publisher (repeatable).", repeat=True),
+        "from": query("from", day, "Earliest publication date, YYYY-MM-DD."),
+        "to": query("to", day, "Latest publication date, YYYY-MM-DD."),
+        "sort": query("sort", {"enum": ["relevance", "date"], "default": "relevance"}, "Order."),
+        "page": query(
+            "page",
+            {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1},
+            "Result page.",
+        ),
+        "per_page": query(
+            "per_page",
+            {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": config["MAX_PER_PAGE"],
+                "default": config["DEFAULT_PER_PAGE"],
+            },
+            "Hits per page.",
+        ),
+    }
+
+
+def _responses(ok: str, description: str, *statuses: int, limited: bool = True) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "200": {"description": description, "content": {"application/json": {"schema": _ref(ok)}}}
+    }
+    common = {405, 429, 500} if limited else {405, 500}
+    for status in sorted({*statuses, *common}):
+        responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
+    return responses
+
+
+def _error_responses() -> dict[str, Any]:
+    responses = {}
+    for status, (name, description) in ERRORS.items():
+        response: dict[str, Any] = {
+            "description": description,
+            "content": {"application/json": {"schema": _ref("Error")}},
+        }
+        if status == 429:
+            response["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before the next request.",
+                    "schema": {"type": "integer", "minimum": 1},
+                }
+            }
+        responses[name] = response
+    return responses
+
+
+def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document for this app's configuration."""
+    search_params = [{"$ref": f"#/components/parameters/{name}"} for name in _parameters(config)]
+    doc_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    mark_query = {
+        "name": "q",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": config["MAX_QUERY_CHARS"]},
+        "description": "Optional query whose matches are marked in the text.",
+    }
+    health_unavailable = {
+        "description": "The index is missing or unreadable.",
+        "content": {"application/json": {"schema": _ref("HealthResponse")}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Dossier",
+            "version": "1",
+            "summary": "Multilingual search over a news archive.",
+        },
+        "paths": {
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search articles, with facets and paging.",
+                    "parameters": search_params,
+                    "responses": _responses("SearchResponse", "One page of hits.", 400, 413, 503),
+                }
+            },
+            "/api/documents/{id}": {
+                "get": {
+                    "operationId": "document",
+                    "summary": "One article in full.",
+                    "parameters": [doc_id, mark_query],
+                    "responses": _responses("DocumentResponse", "The article.", 404, 413, 503),
+                }
+            },
+            "/api/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Whether the index answers (for load balancers).",
+                    "responses": {
+                        **_responses("HealthResponse", "The index answers.", limited=False),
+                        "503": health_unavailable,
+                    },
+                }
+            },
+            "/api/stats": {
+                "get": {
+                    "operationId": "stats",
+                    "summary": "What the index holds.",
+                    "responses": _responses("StatsResponse", "Index statistics.", 503),
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document.",
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI document.",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": schemas(),
+            "parameters": _parameters(config),
+            "responses": _error_responses(),
+        },
+    }

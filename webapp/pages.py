@@ -1,0 +1,86 @@
+"""HTML pages: the search page and the document page.
+
+Server-rendered, and complete without JavaScript: every control is a link or
+a GET form, so the URL always holds the whole search.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from werkzeug.datastructures import MultiDict
+
+from indexer.model import LANGUAGE_NAMES, ParameterError, QueryError, SearchRequest
+
+from .errors import status_of
+from .histogram import undated_value, year_bars
+from .links import SearchLinks, page_numbers, search_url
+from .params import SEARCH_PARAMS, has_filters, parse_search_request
+from .service import get_service
+
+bp = Blueprint("pages", __name__)
+
+FACET_ORDER: tuple[str, ...] = ("organization", "lang", "year", "month", "source")
+
+
+def _links(search: SearchRequest) -> SearchLinks:
+    return SearchLinks(search, current_app.config["DEFAULT_PER_PAGE"])
+
+
+def _error_page(error: ParameterError | QueryError, query: str) -> tuple[str, int]:
+    """The search page again, with the query in the box and what to change."""
+    status = status_of(error)
+    html = render_template("search.html", query=query, error=str(error), status=status)
+    return html, status
+
+
+@bp.get("/")
+def search() -> str | tuple[str, int]:
+    """Landing page without a query; results, facets and paging with one."""
+    raw_query = request.args.get("q", "")
+    try:
+        search_request = parse_search_request(request.args, current_app.config)
+    except ParameterError as error:
+        return _error_page(error, raw_query)
+    service = get_service()
+    if not search_request.query and not has_filters(search_request):
+        return render_template("search.html", query="", stats=service.stats())
+    try:
+        result = service.search(search_request)
+    except (ParameterError, QueryError) as error:
+        return _error_page(error, search_request.query)
+    last_page = min(result.pages, current_app.config["MAX_PAGE"])
+    facets = [result.facets[name] for name in FACET_ORDER if name in result.facets]
+    return render_template(
+        "search.html",
+        query=search_request.query,
+        search=search_request,
+        result=result,
+        links=_links(search_request),
+        facets=facets,
+        selected=[(f, v) for f in facets for v in f.values if v.selected],
+        bars=year_bars(result.facets.get("year")),
+        undated=undated_value(result.facets.get("year")),
+        last_page=last_page,
+        page_numbers=page_numbers(min(search_request.page, last_page), last_page),
+        first_rank=(search_request.page - 1) * search_request.per_page + 1,
+    )
+
+
+@bp.get("/documents/<path:doc_id>")
+def document(doc_id: str) -> str:
+    """One article in full, with the query's matches marked."""
+    query = request.args.get("q", "").strip()[: current_app.config["MAX_QUERY_CHARS"]]
+    try:
+        view = get_service().document(doc_id, query)
+    except QueryError:
+        view = get_service().document(doc_id)  # an unparsable query marks nothing
+    back = MultiDict(
+        [(k, v) for k, v in request.args.items(multi=True) if k in SEARCH_PARAMS and v]
+    )
+    return render_template(
+        "document.html",
+        doc=view,
+        query=query,
+        back_url=search_url(back) if back else None,
+        language_names=LANGUAGE_NAMES,
+    )

@@ -1,0 +1,95 @@
+"""What stands between the archive's text and a reader's browser.
+
+This is the only module that imports bleach (it is in maintenance mode
+upstream; keeping it behind one function keeps a later switch to one file).
+The indexer already escapes snippets; ``clean_marked`` enforces the same rule
+again at the boundary, so a bug upstream cannot become script in a page.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+
+import bleach
+from flask import Response
+from markupsafe import Markup
+
+_local = threading.local()
+
+SECURITY_HEADERS: dict[str, str] = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+def _cleaner() -> bleach.Cleaner:
+    # html5lib's parser keeps state while it works: one cleaner per thread.
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = bleach.Cleaner(
+            tags={"mark"}, attributes={}, protocols=set(), strip=False, strip_comments=True
+        )
+        _local.cleaner = cleaner
+    return cleaner
+
+
+def clean_marked(html: str) -> Markup:
+    """Let ``<mark>`` (without attributes) through and escape everything else.
+
+    Input is the indexer's escaped text with ``<mark>`` around matches; any
+    other tag that slipped through is shown as text, never run as markup.
+    """
+    return Markup(_cleaner().clean(html or ""))
+
+
+def add_security_headers(response: Response) -> Response:
+    """Every response, HTML or JSON, carries the same browser protections."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+class RateLimiter:
+    """A token bucket per client address, in this process only.
+
+    ``per_minute`` requests refill evenly over a minute and may be spent in a
+    burst. Under gunicorn each worker process keeps its own buckets, so the
+    effective limit is up to ``workers × per_minute``; a shared limit belongs
+    in the reverse proxy. The number of tracked addresses is bounded so a
+    flood of addresses cannot grow memory without end.
+    """
+
+    def __init__(self, per_minute: int, *, max_clients: int = 10_000, clock=time.monotonic) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0  # tokens per second
+        self.max_clients = max_clients
+        self._clock = clock
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def acquire(self, client: str) -> int:
+        """Take one token; 0 if allowed, else seconds until one is available."""
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.pop(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                tokens -= 1.0
+                wait = 0
+            else:
+                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
+            self._buckets[client] = (tokens, now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)  # the least recently seen
+            return wait

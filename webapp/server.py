@@ -1,0 +1,93 @@
+"""Serving the app: gunicorn in production, Flask's server only for debugging.
+
+gunicorn runs in-process through its BaseApplication (no second command
+line to keep in step). gthread workers suit this app: requests mostly wait
+on the index files, and threads share one SearchService per worker.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from . import create_app
+
+THREADS = 4
+
+
+class DossierServer(BaseApplication):
+    """gunicorn with its options from Python, not from its command line."""
+
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings and value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def _address(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return {
+        "bind": bind,
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": THREADS,
+        "preload_app": True,  # import once in the master; the index opens per worker
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "limit_request_line": 8190,  # room for a long query; the app answers 413 past its limit
+        "accesslog": "-",
+        "errorlog": "-",
+        "proc_name": "dossier",
+    }
+
+
+def serve(
+    index_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    workers: int = 2,
+    debug: bool = False,
+) -> None:
+    """Serve the search page and API for ``index_dir`` until interrupted."""
+    config: dict[str, Any] = {"INDEX_DIR": Path(index_dir)}
+    if debug:
+        config["DEBUG"] = True
+    app = create_app(config)
+    address = _address(host, port)
+    if debug:
+        print(
+            f"Dossier is serving {address} with Flask's debug server "
+            f"(index: {index_dir}); not for production. Ctrl+C stops.",
+            flush=True,
+        )
+        app.run(host=host, port=port, debug=True, use_reloader=False)
+        return
+    print(
+        f"Dossier is serving {address} (index: {index_dir}; {workers} workers × "
+        f"{THREADS} threads). Ctrl+C stops.",
+        flush=True,
+    )
+    DossierServer(app, gunicorn_options(host, port, workers)).run()
+
+
+if __name__ == "__main__":  # python -m webapp.server INDEX_DIR [PORT]
+    serve(Path(sys.argv[1]), port=int(sys.argv[2]) if len(sys.argv) > 2 else 8000)

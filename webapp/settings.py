@@ -1,0 +1,118 @@
+"""The web app's settings: one table from which defaults, environment
+variables and the README's configuration section all derive.
+
+Keeping them in one place means a setting cannot exist without a default, an
+environment variable and a line of help (a test checks the README lists
+every one). ``python -m webapp.settings`` prints the table as Markdown.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "DOSSIER_"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name
+
+
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text.strip() else None
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(f"{value} is negative")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{value} is not at least 1")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INDEX_DIR", Path("var/index"), Path, "Directory of the search index to serve."),
+    Setting(
+        "GAZETTEER",
+        None,
+        _optional_path,
+        "Organizations gazetteer (TOML); empty means the bundled corpus/organizations.toml.",
+    ),
+    Setting("MAX_QUERY_CHARS", 500, _positive_int, "Longest query accepted; longer answers 413."),
+    Setting("MAX_TERMS", 32, _positive_int, "Most words and operators one query may hold."),
+    Setting("MAX_PAGE", 100, _positive_int, "Deepest result page that can be requested."),
+    Setting("MAX_PER_PAGE", 100, _positive_int, "Largest per_page a client may ask for."),
+    Setting("DEFAULT_PER_PAGE", 10, _positive_int, "Results per page when per_page is not given."),
+    Setting(
+        "MAX_CONTENT_LENGTH",
+        64 * 1024,
+        _positive_int,
+        "Largest request body in bytes (the app reads none; bigger answers 413).",
+    ),
+    Setting(
+        "RATE_LIMIT",
+        0,
+        _non_negative_int,
+        "Requests per minute per client address, per worker process; 0 turns the limit off.",
+    ),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Defaults, then ``DOSSIER_*`` environment variables, then ``overrides``.
+
+    A malformed environment value stops the app at start with a message naming
+    the variable, rather than surfacing later as a confusing request error.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = setting.default
+        if setting.env in environ:
+            raw = environ[setting.env]
+            try:
+                value = setting.parse(raw)
+            except ValueError as error:
+                raise ValueError(f"{setting.env}={raw!r} is not valid: {error}") from None
+        values[setting.name] = value
+    values.update(overrides or {})
+    if values["DEFAULT_PER_PAGE"] > values["MAX_PER_PAGE"]:
+        raise ValueError("DEFAULT_PER_PAGE must not exceed MAX_PER_PAGE")
+    return values
+
+
+def markdown_table() -> str:
+    """The configuration table for the README, generated from SETTINGS."""
+    lines = [
+        "| Setting | Environment variable | Default | Meaning |",
+        "|---|---|---|---|",
+    ]
+    for setting in SETTINGS:
+        default = "(none)" if setting.default is None else f"`{setting.default}`"
+        lines.append(f"| `{setting.name}` | `{setting.env}` | {default} | {setting.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
