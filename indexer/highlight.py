@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .entities import Gazetteer
-from .language import folded_term, index_terms
+from .language import folded_term, index_terms, is_stopword, normalize_word
 from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from .tokens import Span, iter_words
 
@@ -68,7 +68,10 @@ class Highlighter:
             ):
                 if org_id in terms.organizations:
                     for i in range(start, end):
-                        if i not in marked_index:
+                        word = spans[i].text
+                        if i not in marked_index and not is_stopword(
+                            normalize_word(word, lang), lang
+                        ):
                             marked.append((spans[i], f"org:{org_id}"))
         marked.sort(key=lambda item: item[0].start)
         return marked

@@ -187,29 +187,6 @@ class FoldFilter(Filter):
             yield token
 
 
-class SpellingFilter(Filter):
-    """Lower-case surface words (İ-safe) for the spelling vocabulary."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SpellingFilter)
-
-    def __hash__(self) -> int:
-        return hash("SpellingFilter")
-
-    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
-        for token in tokens:
-            token.text = spelling_form(token.text)
-            yield token
-
-
-def spelling_form(word: str) -> str:
-    return casefold_default(strip_suffix_after_apostrophe(word))
-
-
-def spelling_analyzer():  # -> whoosh CompositeAnalyzer
-    return RegexTokenizer(WORD_PATTERN) | SpellingFilter()
-
-
 def language_analyzer(lang: str):  # -> whoosh CompositeAnalyzer
     return RegexTokenizer(WORD_PATTERN) | LanguageFilter(lang)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from .dates import month_of, sort_key, year_of
-from .language import folded_analyzer, language_analyzer, spelling_analyzer
+from .language import folded_analyzer, language_analyzer
 from .model import SUPPORTED_LANGUAGES, UNDATED, Document
 
 
@@ -27,7 +27,6 @@ TITLE_FIELDS = [title_field(lang) for lang in SUPPORTED_LANGUAGES]
 BODY_FIELDS = [body_field(lang) for lang in SUPPORTED_LANGUAGES]
 FOLDED_BODY = "folded"
 FOLDED_TITLE = "title_folded"
-SPELL = "spell"  # surface words, lower-cased: the vocabulary "did you mean" draws on
 
 
 def build_schema() -> Schema:
@@ -48,7 +47,6 @@ def build_schema() -> Schema:
         "date_sort": NUMERIC(int, bits=32, signed=False, sortable=True),
         FOLDED_BODY: TEXT(analyzer=folded_analyzer(), phrase=True),
         FOLDED_TITLE: TEXT(analyzer=folded_analyzer(), phrase=True),
-        SPELL: TEXT(analyzer=spelling_analyzer(), phrase=False),
     }
     for lang in SUPPORTED_LANGUAGES:
         analyzer = language_analyzer(lang)
@@ -76,7 +74,6 @@ def document_fields(doc: Document) -> dict[str, object]:
         "date_sort": sort_key(doc.date),
         FOLDED_BODY: doc.body,
         FOLDED_TITLE: doc.title,
-        SPELL: f"{doc.title}\n{doc.body}",
         title_field(lang): doc.title,
         body_field(lang): doc.body,
     }

@@ -23,7 +23,7 @@ from .dates import sort_key
 from .entities import Gazetteer
 from .facets import FACET_FIELDS, count_facet, default_label
 from .highlight import Highlighter, MatchTerms
-from .language import spelling_form
+from .language import folded_term
 from .model import (
     UNDATED,
     DocumentNotFoundError,
@@ -37,7 +37,7 @@ from .model import (
     SearchResult,
 )
 from .querying import CompiledQuery, QueryCompiler
-from .schema import SPELL
+from .schema import FOLDED_BODY
 from .searcher import Generation, SearcherManager
 from .store import IndexStore
 
@@ -218,21 +218,27 @@ class SearchService:
         return hits
 
     def _suggest(self, searcher: Searcher, request: SearchRequest, filters, total: int):
-        """A respelled query that finds more, when this one finds little."""
+        """A respelled query that finds more, when this one finds little.
+
+        The vocabulary is the folded field's (no separate spelling field to
+        index); a corrected key is turned back into a word as written by
+        finding it in an article that contains it.
+        """
         reader = searcher.reader()
-        corrector = searcher.corrector(SPELL)
+        corrector = searcher.corrector(FOLDED_BODY)
         text = request.query
         changed = False
         for word in dict.fromkeys(re.findall(r"(?<![\w:])\w{3,}(?![\w*~:])", text)):
-            if word in ("AND", "OR", "NOT"):
+            key = folded_term(word)
+            if word in ("AND", "OR", "NOT") or reader.doc_frequency(FOLDED_BODY, key) > 0:
                 continue
-            form = spelling_form(word)
-            if reader.doc_frequency(SPELL, form) > 0:
-                continue
-            candidates = corrector.suggest(form, limit=1, maxdist=2, prefix=1)
-            if candidates:
-                text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", candidates[0], text, count=1)
-                changed = True
+            for candidate in corrector.suggest(key, limit=3, maxdist=2, prefix=1):
+                surface = _surface_form(searcher, candidate)
+                if surface:
+                    surface = surface if word[:1].isupper() else surface.lower()
+                    text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", surface, text, count=1)
+                    changed = True
+                    break
         if not changed:
             return None
         try:
@@ -334,6 +340,17 @@ def match_terms(query: wq.Query, searcher: Searcher, compiled: CompiledQuery) ->
 
     walk(query)
     return terms
+
+
+def _surface_form(searcher: Searcher, key: str) -> str | None:
+    """A word as some article writes it whose folded key is ``key``."""
+    for docnum in searcher.docs_for_query(wq.Term(FOLDED_BODY, key)):
+        body = searcher.stored_fields(docnum).get("body") or ""
+        for word in re.findall(r"\w+", body):
+            if folded_term(word) == key:
+                return word
+        break
+    return None
 
 
 def _selected(request: SearchRequest) -> dict[str, tuple[str, ...]]:
