@@ -104,10 +104,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         request = _resolve_orgs(request, gaz)
         result = service.search(request)
     if args.json:
-        payload = asdict(result)
-        payload["request"] = {k: str(v) if v is not None else None
-                              for k, v in asdict(result.request).items()}  # fmt: skip
-        print(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(asdict(result), ensure_ascii=False, indent=2, default=str))
         return 0
     note = " (no article has every word; showing partial matches)" if result.relaxed else ""
     print(f"{result.total} results in {result.took_ms:.1f} ms{note}")
