@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from dataclasses import asdict
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from .documents import DocumentBuilder, load_documents
@@ -21,6 +22,7 @@ from .model import Document, DossierError, SearchRequest
 from .org_suggest import suggest_organizations
 from .search import SearchService, parse_date
 
+COMMANDS_GROUP = "dossier.commands"
 DEFAULT_CORPUS = Path("corpus")
 DEFAULT_INDEX = Path(os.environ.get("DOSSIER_INDEX_DIR", "var/index"))
 
@@ -154,13 +156,6 @@ def cmd_orgs_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from webapp.server import serve
-
-    serve(args.index, host=args.host, port=args.port, workers=args.workers, debug=args.debug)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dossier", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
@@ -214,12 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=50)
     s.set_defaults(func=cmd_orgs_suggest)
 
-    p = sub.add_parser("serve", parents=[common], help="serve the web app and JSON API")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--debug", action="store_true", help="Flask's debug server (development only)")
-    p.set_defaults(func=cmd_serve)
+    # Subcommands of other packages (the web app's `serve`) register through an
+    # entry point, so this engine package never imports them.
+    for entry in entry_points(group=COMMANDS_GROUP):
+        entry.load()(sub, common)
     return parser
 
 
