@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 INDEX ?= var/index
 HOST ?= 127.0.0.1
 PORT ?= 8000
+AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
 .PHONY: install index run test lint format bench clean
 
@@ -22,9 +23,18 @@ index: install
 run: index
 	$(BIN)/dossier serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-test: install
+test: install $(AXE_CORE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# axe-core for the browser tests' accessibility checks, pinned by
+# tests/browser/package-lock.json. Without npm (or, outside CI, without the
+# registry) those checks skip with the reason; in CI (CI set) a failure stops here.
+$(AXE_CORE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) && touch $@ \
+	  || { echo "npm ci failed: the accessibility checks will skip"; [ -z "$$CI" ]; }; \
+	else echo "npm not found: the accessibility checks will skip"; [ -z "$$CI" ]; fi
 
 lint: install
 	$(BIN)/ruff check .
