@@ -7,8 +7,11 @@ invent a date, so such articles stay undated (and are counted as such).
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
+
+from .folding import casefold_turkic
 
 DATELINE_REGION = 240  # characters at the start of the body where a dateline may stand
 
@@ -36,7 +39,7 @@ for _number, _names in enumerate(
 _MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 _DAY_MONTH_YEAR = re.compile(
     rf"\b(?P<day>\d{{1,2}})\.?\s+(?P<month>{_MONTH_RE})\.?,?\s+(?P<year>(?:19|20)\d\d)\b",
-    re.IGNORECASE,
+    re.IGNORECASE | re.UNICODE,
 )
 _MONTH_DAY_YEAR = re.compile(
     rf"\b(?P<month>{_MONTH_RE})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d\d)\b",
@@ -45,7 +48,9 @@ _MONTH_DAY_YEAR = re.compile(
 _ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b")
 _DOTTED = re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d\d)\b")
 
-_RECORD = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:[T ].*)?$")
+_RECORD = re.compile(
+    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:[T ].*)?$", re.ASCII
+)
 
 
 def normalize_record_date(value: object) -> str | None:
@@ -70,7 +75,9 @@ def normalize_record_date(value: object) -> str | None:
 
 def _from_match(match: re.Match[str]) -> str | None:
     month_text = match.group("month")
-    month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text.lower())
+    month = int(month_text) if month_text.isdigit() else _MONTHS.get(casefold_turkic(month_text))
+    if month is None and not month_text.isdigit():
+        month = _MONTHS.get(month_text.lower())
     if month is None:
         return None
     try:
@@ -96,6 +103,30 @@ def year_of(value: str | None) -> str | None:
 
 def month_of(value: str | None) -> str | None:
     return value[:7] if value and len(value) >= 7 else None
+
+
+def period_bounds(value: str | None) -> tuple[int, int]:
+    """First and last day (YYYYMMDD integers) of the period a date names; (0, 0) if undated.
+
+    ``2025-09`` spans 20250901–20250930 and ``2025`` 20250101–20251231, so a date
+    range includes a partial date exactly when it covers the whole period.
+    """
+    if not value:
+        return 0, 0
+    parts = value.split("-")
+    year = int(parts[0])
+    if len(parts) == 1:
+        return year * 10000 + 101, year * 10000 + 1231
+    month = int(parts[1])
+    if len(parts) == 2:
+        last = calendar.monthrange(year, month)[1]
+        return year * 10000 + month * 100 + 1, year * 10000 + month * 100 + last
+    key = year * 10000 + month * 100 + int(parts[2])
+    return key, key
+
+
+def date_key(day: date) -> int:
+    return day.year * 10000 + day.month * 100 + day.day
 
 
 def sort_key(value: str | None) -> int:

@@ -123,7 +123,9 @@ class DocumentBuilder:
         organizations: list[str] | None = None,
         digest: str,
     ) -> tuple[Document | Unchanged | None, list[LoadProblem]]:
-        digest = checksum(digest, self.salt)
+        # The path is part of the digest: a moved file is re-indexed so its stored path
+        # stays true (pruning relies on it).
+        digest = checksum(digest, path, self.salt)
         if self.known.get(doc_id) == digest:
             return Unchanged(doc_id, path), []
         problems: list[LoadProblem] = []
@@ -239,8 +241,7 @@ def _record_to_document(
     title = _text(record.get("title"))
     body = _text(record.get("body"))
     digest = checksum(line)
-    doc_id = _text(record.get("id")) or f"{path.stem}-{checksum(title, body)[:12]}"
-    doc_id = doc_id.strip()
+    doc_id = _text(record.get("id")).strip() or f"{path.stem}-{checksum(title, body)[:12]}"
     where = str(path)
     date = None
     try:

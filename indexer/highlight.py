@@ -20,6 +20,7 @@ from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from .tokens import Span, iter_words
 
 SNIPPET_CHARS = 240
+SNIPPET_SCAN_CHARS = 100_000
 MAX_FRAGMENTS = 2
 ELLIPSIS = "…"
 
@@ -82,7 +83,9 @@ class Highlighter:
 
     def snippet(self, text: str, lang: str, terms: MatchTerms, size: int = SNIPPET_CHARS) -> str:
         """The best one or two fragments of ``text`` with matches marked."""
-        flat = text.replace("\n\n", " ¶ ").replace("\n", " ")
+        # Very long articles: look for the best fragment in the first part only,
+        # so one huge document cannot slow the whole result page.
+        flat = text[:SNIPPET_SCAN_CHARS].replace("\n\n", " ¶ ").replace("\n", " ")
         matches = self.matched_spans(flat, lang, terms) if terms else []
         if not matches:
             end = _word_end(flat, size)
@@ -95,7 +98,7 @@ class Highlighter:
             inside = [m for m in matches if m[0].start >= start and m[0].end <= end]
             piece = _render(flat, start, end, inside)
             prefix = ELLIPSIS if start > 0 else ""
-            suffix = ELLIPSIS if end < len(flat) else ""
+            suffix = ELLIPSIS if end < len(flat) or len(text) > SNIPPET_SCAN_CHARS else ""
             parts.append(prefix + piece + suffix)
         return " ".join(parts).replace(" ¶ ", " ")
 
@@ -108,17 +111,34 @@ def _word_end(text: str, limit: int) -> int:
 
 
 def _best_windows(text: str, matches: list[tuple[Span, str]], size: int) -> list[tuple[int, int]]:
-    """Windows covering the most distinct matched terms, then the most matches."""
+    """Windows covering the most distinct matched terms, then the most matches.
+
+    A sliding window over the matches (two pointers), so a long document with
+    thousands of matches costs linear time.
+    """
     candidates = []
+    end_index = 0
+    counts: dict[str, int] = {}
     for i, (first, _) in enumerate(matches):
         start = max(0, first.start - size // 5)
         space = text.rfind(" ", 0, start)
         start = 0 if start == 0 or space < 0 else space + 1
         end = min(len(text), start + size)
         end = _word_end(text, end) if end < len(text) else end
-        inside = [key for span, key in matches[i:] if span.end <= end]
-        candidates.append((len(set(inside)), len(inside), -start, start, end, set(inside)))
-    candidates.sort(reverse=True)
+        end_index = max(end_index, i)
+        while end_index < len(matches) and matches[end_index][0].end <= end:
+            key = matches[end_index][1]
+            counts[key] = counts.get(key, 0) + 1
+            end_index += 1
+        inside = end_index - i
+        keys = frozenset(counts)
+        candidates.append((len(keys), inside, -start, start, end, keys))
+        key = matches[i][1]
+        if i < end_index:
+            counts[key] -= 1
+            if not counts[key]:
+                del counts[key]
+    candidates.sort(key=lambda c: c[:3], reverse=True)
     chosen = [candidates[0]]
     covered = set(candidates[0][5])
     for cand in candidates[1:]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .dates import sort_key
+from .dates import date_key
 from .entities import Gazetteer
 from .facets import FACET_FIELDS, count_facet, default_label
 from .highlight import Highlighter, MatchTerms
@@ -151,15 +151,15 @@ class SearchService:
             if values
         }
         if request.date_from or request.date_to:
-            filters["date"] = frozenset(
-                generation.searcher().docs_for_query(
-                    wq.NumericRange(
-                        "date_sort",
-                        sort_key(request.date_from.isoformat()) if request.date_from else 1,
-                        sort_key(request.date_to.isoformat()) if request.date_to else None,
-                    )
-                )
-            )
+            # A document is in range when the whole period its date names is:
+            # "2025-09" is inside September 2025, "2025" is not.
+            lower = date_key(request.date_from) if request.date_from else 1
+            upper = date_key(request.date_to) if request.date_to else None
+            in_range = wq.And([
+                wq.NumericRange("date_start", lower, None),
+                wq.NumericRange("date_end", 1, upper),
+            ])  # fmt: skip
+            filters["date"] = frozenset(generation.searcher().docs_for_query(in_range))
         return filters
 
     def _facets(self, generation, request, matches, filters):

@@ -77,8 +77,12 @@ class SearcherManager:
         searcher = index.searcher(weighting=weighting())
         return Generation(token=token, index=index, facets=FacetCache(searcher))
 
-    def refresh(self) -> Generation:
-        """The current generation, reopening it when the index changed on disk."""
+    def refresh(self, *, take_ref: bool = False) -> Generation:
+        """The current generation, reopening it when the index changed on disk.
+
+        With ``take_ref`` the caller's reference is counted under the same lock,
+        so no other thread can retire and close the generation in between.
+        """
         with self._lock:
             current = self._current
             try:
@@ -98,6 +102,8 @@ class SearcherManager:
                 if current is not None:
                     self._retire(current)
                 self._current = current = fresh
+            if take_ref:
+                current._refs += 1
             return current
 
     def _retire(self, generation: Generation) -> None:
@@ -107,9 +113,7 @@ class SearcherManager:
 
     @contextlib.contextmanager
     def acquire(self) -> Iterator[Generation]:
-        generation = self.refresh()
-        with self._lock:
-            generation._refs += 1
+        generation = self.refresh(take_ref=True)
         try:
             yield generation
         finally:

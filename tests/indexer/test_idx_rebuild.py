@@ -1,0 +1,122 @@
+"""Atomic rebuilds: a new generation beside the old one, an atomic CURRENT switch,
+readers that carry on, and clean-up of what a crashed rebuild leaves behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer import DocumentNotFoundError, IndexUnavailableError, SearchRequest, build_index
+from indexer.store import CURRENT, PREVIOUS, IndexStore
+
+
+def generations(root: Path) -> set[str]:
+    return {p.name for p in root.glob("gen-*") if p.is_dir()}
+
+
+def link(root: Path, name: str) -> str:
+    return os.readlink(root / name)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, copy_seeds) -> Path:
+    return copy_seeds(tmp_path / "corpus")
+
+
+def test_rebuild_switches_current_to_a_new_generation(
+    corpus: Path, tmp_path: Path, open_service, seeds
+) -> None:
+    root = tmp_path / "index"
+    first = build_index([corpus], root)
+    assert first.rebuilt and first.generation == link(root, CURRENT)
+    service = open_service(root)
+    assert service.stats().documents == 5
+
+    (corpus / seeds.paths["004"].name).unlink()
+    (corpus / "extra.txt").write_text("Quarantine of the harbour ended. Ships sailed.")
+    second = build_index([corpus], root, rebuild=True)
+
+    assert second.rebuilt and (second.added, second.updated, second.deleted) == (5, 0, 0)
+    assert second.generation != first.generation
+    assert link(root, CURRENT) == second.generation
+    assert link(root, PREVIOUS) == first.generation
+    assert generations(root) == {first.generation, second.generation}
+    assert not Path(link(root, CURRENT)).is_absolute()  # the index directory can move
+
+    # The service opened before the rebuild answers from the new generation.
+    assert service.stats().generation.startswith(second.generation)
+    assert {h.id for h in service.search(SearchRequest(query="quarantine")).hits} == {"extra"}
+    with pytest.raises(DocumentNotFoundError):
+        service.document(seeds.ids["004"])
+    assert service.stats().documents == 5
+
+
+def test_readers_survive_repeated_rebuilds(corpus: Path, tmp_path: Path, open_service) -> None:
+    root = tmp_path / "index"
+    first = build_index([corpus], root).generation
+    service = open_service(root)
+    assert service.search(SearchRequest(query="Naghiyev")).total == 4
+    second = build_index([corpus], root, rebuild=True).generation
+    third = build_index([corpus], root, rebuild=True).generation
+    assert generations(root) == {second, third}  # the oldest is gone, previous is kept
+    assert first not in generations(root)
+    result = service.search(SearchRequest(query="Naghiyev"))
+    assert result.total == 4 and len(result.hits) == 4
+    assert service.stats().generation.startswith(third)
+
+
+def test_stale_generation_of_a_crashed_rebuild_is_removed_by_the_next_writer(
+    corpus: Path, tmp_path: Path, open_service
+) -> None:
+    root = tmp_path / "index"
+    current = build_index([corpus], root).generation
+    service = open_service(root)
+    assert service.stats().documents == 5
+    # What a rebuild killed before its swap leaves: a generation that is not CURRENT.
+    crashed, _ = IndexStore(root).new_generation()
+    (crashed / "MAIN_partial.seg").write_bytes(b"\x00" * 64)
+    junk = root / "gen-1"
+    junk.mkdir()
+    assert generations(root) == {current, crashed.name, "gen-1"}
+    # CURRENT is untouched by the crash: readers still see the complete index.
+    assert link(root, CURRENT) == current
+    assert service.search(SearchRequest(query="Naghiyev")).total == 4
+
+    report = build_index([corpus], root)  # nothing changed: still cleans up
+    assert report.unchanged == 5
+    assert generations(root) == {current}
+    assert link(root, CURRENT) == current
+    assert service.search(SearchRequest(query="Naghiyev")).total == 4
+
+
+def test_index_directory_can_be_moved(corpus: Path, tmp_path: Path, open_service) -> None:
+    root = tmp_path / "index"
+    build_index([corpus], root)
+    moved = tmp_path / "moved" / "index"
+    moved.parent.mkdir()
+    shutil.move(root, moved)
+    assert open_service(moved).stats().documents == 5
+
+
+def test_store_reports_missing_index(tmp_path: Path) -> None:
+    store = IndexStore(tmp_path / "none")
+    assert store.current_generation() is None and store.generation_id() is None
+    assert store.size_bytes() == 0
+    with pytest.raises(IndexUnavailableError, match=str(tmp_path / "none")):
+        store.open()
+
+
+def test_dangling_current_is_unavailable_not_a_crash(
+    corpus: Path, tmp_path: Path, open_service
+) -> None:
+    root = tmp_path / "index"
+    generation = build_index([corpus], root).generation
+    shutil.rmtree(root / str(generation))
+    service = open_service(root)
+    assert service.health()["status"] == "unavailable"
+    report = build_index([corpus], root)  # the next writer builds a fresh generation
+    assert report.rebuilt and report.added == 5
+    assert service.health()["status"] == "ok"
