@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install index run test lint format bench clean
+.PHONY: install index run test test-slow lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -35,6 +35,10 @@ $(AXE_CORE): tests/browser/package.json tests/browser/package-lock.json
 	  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error) && touch $@ \
 	  || { echo "npm ci failed: the accessibility checks will skip"; [ -z "$$CI" ]; }; \
 	else echo "npm not found: the accessibility checks will skip"; [ -z "$$CI" ]; fi
+
+# kill -9 loops, a full disk, a load smoke test: a few minutes; CI runs them too.
+test-slow: install
+	$(BIN)/python -m pytest -m slow
 
 lint: install
 	$(BIN)/ruff check .

@@ -44,10 +44,16 @@ def _progress(stream=sys.stderr):
 
 def cmd_index(args: argparse.Namespace) -> int:
     paths = args.paths or [DEFAULT_CORPUS]
-    report = build_index(
-        paths, args.index, gazetteer=args.gazetteer, rebuild=args.rebuild,
-        prune=not args.keep_missing, wait=args.wait, progress=_progress(),
-    )  # fmt: skip
+    try:
+        report = build_index(
+            paths, args.index, gazetteer=args.gazetteer, rebuild=args.rebuild,
+            prune=not args.keep_missing, wait=args.wait, progress=_progress(),
+        )  # fmt: skip
+    except OSError as exc:
+        raise DossierError(
+            f"cannot write the index at {args.index}: {exc.strerror or exc}; "
+            "the last committed index is unchanged"
+        ) from exc
     for problem in report.problems:
         print(problem, file=sys.stderr)
     print(report.summary() + (" [rebuilt]" if report.rebuilt else ""))
@@ -222,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a read-only index directory…
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"dossier: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -259,7 +259,9 @@ def _record_to_document(
     doc, problems = builder.build(
         doc_id=doc_id, text=body, path=where, title=title or None, date=date, lang=lang,
         source=_text(record.get("source")) or None, url=_text(record.get("url")) or None,
-        organizations=record.get("organizations"), digest=digest,
+        organizations=[_text(o) for o in orgs] if (orgs := record.get("organizations")) is not None
+        else None,
+        digest=digest,
     )  # fmt: skip
     for problem in problems:
         yield LoadProblem(problem.path, problem.reason, number, problem.severity)
@@ -267,8 +269,12 @@ def _record_to_document(
         yield doc
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    """A field's text; lone surrogates (valid JSON, invalid Unicode) become U+FFFD."""
+    return "" if value is None else _SURROGATE.sub("\ufffd", str(value))
 
 
 def _reason(exc: Exception) -> str:

@@ -253,7 +253,10 @@ class SearchService:
     def document(self, doc_id: str, query: str = "") -> DocumentView:
         with self.manager.acquire() as generation:
             searcher = generation.searcher()
-            docnum = searcher.document_number(id=doc_id)
+            try:
+                docnum = searcher.document_number(id=doc_id)
+            except UnicodeEncodeError:  # a lone surrogate cannot be an indexed id
+                docnum = None
             if docnum is None:
                 raise DocumentNotFoundError(f"no document with id {doc_id!r}")
             fields = searcher.stored_fields(docnum)
@@ -378,6 +381,8 @@ def _intersect(base: frozenset[int], others) -> frozenset[int]:
 
 def _date_keys(searcher: Searcher) -> list[int]:
     reader = searcher.reader()
+    if reader.doc_count() == 0:
+        return []  # an empty index has no columns to read
     column = reader.column_reader("date_sort")
     return [column[docnum] for docnum in reader.all_doc_ids()]
 

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from whoosh.index import Index
+from whoosh.index import FileIndex, Index
 from whoosh.searching import Searcher
 
 from .facets import FacetCache
@@ -26,10 +26,23 @@ from .scoring import weighting
 from .store import IndexStore
 
 
+def _pinned_searcher(index: Index, toc: object) -> Searcher:
+    """A searcher of exactly the commit ``toc`` describes, not whatever is newest on disk."""
+    reader = FileIndex._reader(index.storage, toc.schema, toc.segments, toc.generation)
+    return Searcher(reader, weighting=weighting(), fromindex=index)
+
+
 @dataclass(eq=False)
 class Generation:
+    """One commit of one index generation; every searcher of it sees the same documents.
+
+    Thread searchers are opened at this commit's table of contents, so document
+    numbers agree with the shared facet sets even when a writer commits meanwhile.
+    """
+
     token: tuple[str, int]
     index: Index
+    toc: object
     facets: FacetCache
     _local: threading.local = field(default_factory=threading.local)
     _searchers: list[Searcher] = field(default_factory=list)
@@ -43,7 +56,7 @@ class Generation:
     def searcher(self) -> Searcher:
         searcher = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = self.index.searcher(weighting=weighting())
+            searcher = _pinned_searcher(self.index, self.toc)
             self._local.searcher = searcher
             self._searchers.append(searcher)
         return searcher
@@ -73,9 +86,11 @@ class SearcherManager:
 
     def _open(self) -> Generation:
         index = self.store.open()
-        token = (self.store.generation_id() or "?", index.latest_generation())
-        searcher = index.searcher(weighting=weighting())
-        return Generation(token=token, index=index, facets=FacetCache(searcher))
+        toc = index._read_toc()
+        token = (self.store.generation_id() or "?", toc.generation)
+        return Generation(
+            token=token, index=index, toc=toc, facets=FacetCache(_pinned_searcher(index, toc))
+        )
 
     def refresh(self, *, take_ref: bool = False) -> Generation:
         """The current generation, reopening it when the index changed on disk.
