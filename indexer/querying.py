@@ -36,12 +36,23 @@ from .language import (
 )
 from .model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
 from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
+from .scoring import BestField, Coordinated, Exhaustive
 from .tokens import WORD_PATTERN, words
 
-TITLE_BOOST = 2.0
+# Ranking constants, each kept because it measured better on the TREC collections and
+# the multilingual set (eval/RESULTS.md has the figures before and after each change).
+TITLE_BOOST = 1.25  # a headline word counts a quarter more than a body word
 FOLDED_BOOST = 0.7  # the folded skeleton is looser than a stemmed word: rank it a little lower
 ORG_BOOST = 0.8  # an article tagged with a named organization but not using these words
-TIEBREAK = 0.1
+TIEBREAK = 0.3  # a word's other matching fields add this share of their scores to the best one
+# The folded field keeps every language's stop words: there a stop word of any language
+# still matches (so "the who" finds something) but adds nothing to the score.
+STOPWORD_FOLDED_BOOST = 0.0
+MIN_FOLDED_CHARS = 2  # "SSS" folds to the skeleton "s", which would match every "U.S."
+# Up to this many required words, every one must match (the relaxed OR only when nothing
+# has them all); a longer query is read as a description: any of its words, ranked.
+ALL_REQUIRED_UP_TO = 3
+COORD_POWER = 0.0  # (matched/words)**power scaling for descriptions; 0.3 and 1.0 measured worse
 
 _SCOPES = {
     "text": ("title", "body"),
@@ -51,6 +62,7 @@ _SCOPES = {
 _FILTER_FIELDS = ("org", "lang", "year", "month", "source")
 SYNTAX_FIELDS = (*_SCOPES, *_FILTER_FIELDS)
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=[^\s/])")
+_EXCLUSION = re.compile(r"(?<![^\s(])-(?=\w|\")")  # "-word", as PlusMinusPlugin reads it
 _LONE_OPERATOR = re.compile(r"^\s*(AND|OR)\b|\b(AND|OR|NOT)\s*$")
 
 
@@ -63,7 +75,7 @@ def _parse_schema() -> Schema:
 def _parser() -> QueryParser:
     parser = QueryParser("text", _parse_schema(), group=syntax.AndGroup)
     # "-word" excludes only at the start of a word; "Turkic-speaking" stays one phrase.
-    parser.replace_plugin(plugins.PlusMinusPlugin(r"(?<![^\s(])\+", r"(?<![^\s(])-(?=\w|\")"))
+    parser.replace_plugin(plugins.PlusMinusPlugin(r"(?<![^\s(])\+", _EXCLUSION.pattern))
     parser.add_plugin(plugins.FuzzyTermPlugin())
     parser.remove_plugin_class(plugins.RangePlugin)
     parser.remove_plugin_class(plugins.BoostPlugin)
@@ -93,6 +105,9 @@ class QueryCompiler:
             return CompiledQuery(wq.Every(), browse=True)
         self._check_syntax(text)
         parsed = self._parser.parse(text)
+        if parsed is wq.NullQuery and _EXCLUSION.search(text):
+            # Whoosh drops an exclusion with nothing to exclude from: "-forum" means "NOT forum".
+            parsed = self._parser.parse(_EXCLUSION.sub("NOT ", text))
         leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
         if leaves > self.limits.max_terms:
             raise QueryError(
@@ -103,8 +118,9 @@ class QueryCompiler:
         compiled = _Rewriter(self, reader, state).rewrite(parsed)
         if compiled is wq.NullQuery or isinstance(compiled, wq.NullQuery.__class__):
             raise QueryError("the query has no searchable words; type at least one word")
-        state.query = compiled
-        state.relaxed = _relaxed(compiled)
+        relaxed = _relaxed(compiled)
+        state.query = Exhaustive(compiled)
+        state.relaxed = Exhaustive(relaxed) if relaxed is not None else None
         return state
 
     def _check_syntax(self, text: str) -> None:
@@ -234,10 +250,15 @@ class _Rewriter:
 
     def _word(self, word: str, scope: tuple[str, ...] = _SCOPES["text"]) -> wq.Query:
         self.state.words.append(word)
+        stopword = any(is_stopword(normalize_word(word, lang), lang) for lang in LANGUAGES)
         subqueries: list[wq.Query] = []
         for fieldname, lang, boost in self._fields(scope):
             if lang is None:
                 term = folded_term(word)
+                if len(term) < MIN_FOLDED_CHARS <= len(word):
+                    continue  # "SSS" folds to "s": a skeleton that short matches noise
+                if stopword:
+                    boost *= STOPWORD_FOLDED_BOOST
             else:
                 if is_stopword(normalize_word(word, lang), lang):
                     continue
@@ -246,10 +267,8 @@ class _Rewriter:
                 subqueries.append(wq.Term(fieldname, term, boost=boost))
         if not subqueries:
             return wq.NullQuery
-        query = wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
-        query._dossier_stopword = any(  # type: ignore[attr-defined]
-            is_stopword(normalize_word(word, lang), lang) for lang in LANGUAGES
-        )
+        query = BestField(subqueries, tiebreak=TIEBREAK)
+        query._dossier_stopword = stopword  # type: ignore[attr-defined]
         return query
 
     def _phrase(self, phrase_words: list[str], scope: tuple[str, ...]) -> wq.Query:
@@ -264,7 +283,7 @@ class _Rewriter:
         if not subqueries:
             return wq.NullQuery
         self.state.words.extend(phrase_words)
-        query: wq.Query = wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+        query: wq.Query = BestField(subqueries, tiebreak=TIEBREAK)
         if scope == _SCOPES["text"]:
             spans = self._alias_spans(phrase_words)
             if len(spans) == 1 and spans[0][1] - spans[0][0] == len(phrase_words):
@@ -294,7 +313,7 @@ class _Rewriter:
                 self._check_expansion(fieldname, self.reader.expand_prefix(fieldname, form),
                                       f"{prefix}*")  # fmt: skip
             subqueries.append(wq.Prefix(fieldname, form, boost=boost))
-        return wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+        return BestField(subqueries, tiebreak=TIEBREAK)
 
     def _wildcard(self, pattern: str, scope: tuple[str, ...]) -> wq.Query:
         if pattern[:1] in "*?":
@@ -304,16 +323,17 @@ class _Rewriter:
             raise QueryError(
                 f"{pattern}: type at least {self.limits.min_prefix_chars} letters before * or ?"
             )
-        folded = "".join(
-            part if part in "*?" else fold(part) for part in re.split(r"([*?])", pattern)
-        )
+        parts = re.split(r"([*?])", pattern)
         subqueries: list[wq.Query] = []
         for fieldname, lang, boost in self._fields(scope):
-            if lang is None:
-                query = wq.Wildcard(fieldname, folded, boost=boost)
-                self._check_expansion(fieldname, query._btexts(self.reader), pattern)
-                subqueries.append(query)
-        return wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+            # The folded field for any spelling; each language's field for its surface
+            # forms (the folded skeleton turns Naghiyev into "nagiev", so Na?hiyev needs them).
+            norm = fold if lang is None else (lambda part, lang=lang: normalize_word(part, lang))
+            form = "".join(part if part in "*?" else norm(part) for part in parts)
+            query = wq.Wildcard(fieldname, form, boost=boost)
+            self._check_expansion(fieldname, query._btexts(self.reader), pattern)
+            subqueries.append(query)
+        return BestField(subqueries, tiebreak=TIEBREAK)
 
     def _fuzzy(self, word: str, maxdist: int, scope: tuple[str, ...]) -> wq.Query:
         maxdist = max(1, min(int(maxdist), 2))
@@ -327,7 +347,7 @@ class _Rewriter:
                 query = wq.FuzzyTerm(fieldname, key, boost=boost, maxdist=maxdist, prefixlength=1)
                 self._check_expansion(fieldname, query._btexts(self.reader), f"{word}~")
                 subqueries.append(query)
-        return wq.DisjunctionMax(subqueries, tiebreak=TIEBREAK)
+        return BestField(subqueries, tiebreak=TIEBREAK)
 
     def _filter_term(self, fieldname: str, node: wq.Query) -> wq.Query:
         value = " ".join(node.words) if isinstance(node, wq.Phrase) else getattr(node, "text", "")
@@ -353,35 +373,65 @@ class _Rewriter:
         return wq.Term(fieldname, value)
 
 
-_EXAMPLES = {"org": "sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
+_EXAMPLES = {"org": "az-sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
 
 
 def _plain_word(node: wq.Query) -> bool:
     return isinstance(node, wq.Term) and node.fieldname == "text" and node.boost == 1.0
 
 
+def _is_stopword(query: wq.Query) -> bool:
+    return bool(getattr(query, "_dossier_stopword", False))
+
+
 def _and_with_optional_stopwords(children: list[wq.Query]) -> wq.Query:
-    """Stop words of any language are optional: "the security" must not require "the"."""
-    required = [c for c in children if not getattr(c, "_dossier_stopword", False)]
-    optional = [c for c in children if getattr(c, "_dossier_stopword", False)]
+    """Words joined by AND: every word required, stop words of any language optional.
+
+    "the security" must not require "the". A query of more than
+    ``ALL_REQUIRED_UP_TO`` words is read as a description rather than a list
+    of requirements: any of its words matches, and documents with more of
+    them rank higher (``Coordinated``).
+    """
+    negatives = [c for c in children if isinstance(c, wq.Not)]
+    positives = [c for c in children if not isinstance(c, wq.Not)]
+    if not positives:
+        return wq.And(children) if len(children) > 1 else children[0]
+    required = [c for c in positives if not _is_stopword(c)]
+    optional = [c for c in positives if _is_stopword(c)]
     if not required:
-        return wq.And(optional) if len(optional) > 1 else optional[0]
-    base = required[0] if len(required) == 1 else wq.And(required)
-    if not optional:
-        return base
-    return wq.AndMaybe(base, wq.Or(optional))
+        required, optional = optional, []
+    if len(required) == 1:
+        base = required[0]
+    elif len(required) > ALL_REQUIRED_UP_TO:
+        base = Coordinated(required, power=COORD_POWER)
+    else:
+        base = wq.And(required)
+    if optional:
+        base = wq.AndMaybe(base, wq.Or(optional))
+    return wq.And([base, *negatives]) if negatives else base
 
 
 def _relaxed(query: wq.Query) -> wq.Query | None:
-    """The same parts joined by OR, for ranking partial matches when nothing has them all."""
-    if isinstance(query, wq.AndMaybe) and isinstance(query.a, wq.And):
-        return wq.AndMaybe(wq.Or(query.a.subqueries), query.b)
-    if isinstance(query, wq.And) and len(query.subqueries) > 1:
+    """The same parts with any of them enough, for ranking partial matches when nothing
+    has them all; documents with more of the parts rank first."""
+    if isinstance(query, wq.AndMaybe):
+        relaxed = _relaxed(query.a)
+        return wq.AndMaybe(relaxed, query.b) if relaxed is not None else None
+    if isinstance(query, wq.AndNot):
+        relaxed = _relaxed(query.a)
+        return wq.AndNot(relaxed, query.b) if relaxed is not None else None
+    if isinstance(query, wq.And):
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         negatives = [q for q in query.subqueries if isinstance(q, wq.Not)]
         if len(positives) > 1:
-            relaxed: wq.Query = wq.Or(positives)
-            return wq.And([relaxed, *negatives]) if negatives else relaxed
+            relaxed: wq.Query | None = Coordinated(positives, power=COORD_POWER)
+        elif positives:
+            relaxed = _relaxed(positives[0])
+        else:
+            relaxed = None
+        if relaxed is not None and negatives:
+            return wq.And([relaxed, *negatives])
+        return relaxed
     return None
 
 
