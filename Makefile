@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install index run test test-slow lint format bench clean
+.PHONY: install index run test test-slow eval lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,11 @@ $(AXE_CORE): tests/browser/package.json tests/browser/package-lock.json
 # kill -9 loops, a full disk, a load smoke test: a few minutes; CI runs them too.
 test-slow: install
 	$(BIN)/python -m pytest -m slow
+
+# TREC-style relevance evaluation: eval/multilingual, plus CACM and Cranfield
+# from ../shared/data when present (COLLECTIONS=dir… for others). See eval/RESULTS.md.
+eval: install
+	$(BIN)/python eval/run.py $(COLLECTIONS)
 
 lint: install
 	$(BIN)/ruff check .
