@@ -138,6 +138,13 @@ class QueryCompiler:
             if match.group(1) not in SYNTAX_FIELDS:
                 allowed = ", ".join(f"{name}:" for name in SYNTAX_FIELDS if name != "text")
                 raise QueryError(f"unknown field {match.group(1)!r}; use one of {allowed}")
+        for match in _EMPTY_FIELD.finditer(re.sub(r'"[^"]*"', "Q", text)):
+            name = match.group(1)
+            if name in SYNTAX_FIELDS:
+                example = _EXAMPLES.get(name, "forum")
+                raise QueryError(
+                    f"{name}: needs a value right after the colon, e.g. {name}:{example}"
+                )
         operator = _LONE_OPERATOR.search(outside_quotes)
         if operator:
             word = operator.group(1) or operator.group(2)
@@ -153,6 +160,7 @@ class _Rewriter:
         self.limits = compiler.limits
         self.reader = reader
         self.state = state
+        self.expanding = 0
 
     def rewrite(self, node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Every):
@@ -300,6 +308,7 @@ class _Rewriter:
                 )
 
     def _prefix(self, prefix: str, scope: tuple[str, ...]) -> wq.Query:
+        self._count_expanding(f"{prefix}*")
         letters = len(re.sub(r"\W", "", prefix))
         if letters < self.limits.min_prefix_chars:
             raise QueryError(
@@ -316,6 +325,7 @@ class _Rewriter:
         return BestField(subqueries, tiebreak=TIEBREAK)
 
     def _wildcard(self, pattern: str, scope: tuple[str, ...]) -> wq.Query:
+        self._count_expanding(pattern)
         if pattern[:1] in "*?":
             raise QueryError(f"{pattern} starts with a wildcard; put at least two letters first")
         literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
@@ -335,19 +345,45 @@ class _Rewriter:
             subqueries.append(query)
         return BestField(subqueries, tiebreak=TIEBREAK)
 
+    def _count_expanding(self, shown: str) -> None:
+        """Each prefix/wildcard/fuzzy term walks the vocabulary: allow only a few per query."""
+        self.expanding += 1
+        if self.expanding > MAX_EXPANDING_TERMS:
+            raise QueryError(
+                f"{shown}: at most {MAX_EXPANDING_TERMS} words with *, ? or ~ in one query"
+            )
+
     def _fuzzy(self, word: str, maxdist: int, scope: tuple[str, ...]) -> wq.Query:
-        maxdist = max(1, min(int(maxdist), 2))
         key = folded_term(word)
         if len(key) < 3:
             raise QueryError(f"{word}~ is too short for a fuzzy search; use at least 3 letters")
+        self._count_expanding(f"{word}~")
+        # Two edits only for longer words, and then with two fixed leading letters:
+        # the vocabulary walk is what costs, and short words drift into noise.
+        maxdist = 2 if int(maxdist) >= 2 and len(key) >= 5 else 1
+        prefix = 2 if maxdist == 2 else 1
         self.state.words.append(word)
         subqueries: list[wq.Query] = []
         for fieldname, lang, boost in self._fields(scope):
             if lang is None:
-                query = wq.FuzzyTerm(fieldname, key, boost=boost, maxdist=maxdist, prefixlength=1)
-                self._check_expansion(fieldname, query._btexts(self.reader), f"{word}~")
-                subqueries.append(query)
-        return BestField(subqueries, tiebreak=TIEBREAK)
+                fuzzy = wq.FuzzyTerm(fieldname, key, maxdist=maxdist, prefixlength=prefix)
+                terms = self._expansions(fieldname, fuzzy._btexts(self.reader), f"{word}~")
+                # The expansion, walked once, as plain terms (scored like any word).
+                subqueries.extend(wq.Term(fieldname, t, boost=boost) for t in terms)
+        if not subqueries:
+            return wq.NullQuery
+        return wq.Or(subqueries)
+
+    def _expansions(self, fieldname: str, terms: object, shown: str) -> list[str]:
+        found: list[str] = []
+        for term in terms:  # type: ignore[attr-defined]
+            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if len(found) > self.limits.max_expansions:
+                raise QueryError(
+                    f"{shown} matches more than {self.limits.max_expansions} different words; "
+                    "make it more specific"
+                )
+        return found
 
     def _filter_term(self, fieldname: str, node: wq.Query) -> wq.Query:
         value = " ".join(node.words) if isinstance(node, wq.Phrase) else getattr(node, "text", "")
@@ -373,6 +409,8 @@ class _Rewriter:
         return wq.Term(fieldname, value)
 
 
+MAX_EXPANDING_TERMS = 4
+_EMPTY_FIELD = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=\s|$|\))")
 _EXAMPLES = {"org": "az-sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
 
 
