@@ -45,6 +45,11 @@ test-slow: install
 eval: install
 	$(BIN)/python eval/run.py $(COLLECTIONS)
 
+# Benchmarks against plain Whoosh, SQLite FTS5 and Tantivy on ../shared/data
+# (about 15 minutes): bench/RESULTS.md and bench/growth.png.
+bench: install
+	$(BIN)/python bench/run.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -6,16 +6,31 @@ analyzes nothing and commits nothing; a changed file updates its documents
 by id; a document whose file no longer has it is deleted, unless that file
 failed to load this time (a broken file never deletes what was indexed from
 it). ``rebuild=True`` writes a fresh generation and swaps it in atomically.
+
+A fresh generation (the first build, or ``rebuild=True``) of a large corpus
+is written by several processes (``procs``, default: every core): this
+process loads and enriches the documents and hands them in batches to
+Whoosh's multi-process writer, whose workers analyze them and write one
+segment each, side by side. Analysis and segment writing are most of the
+cost of indexing (bench/PROFILES.md), so this is what scales with cores.
+A worker that dies makes the build fail loudly (the old index keeps
+serving); it never hangs the build or loses documents silently.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh.writing import IndexWriter
+from whoosh.index import Index
+from whoosh.multiproc import MpWriter
+from whoosh.util import random_name
+from whoosh.writing import IndexWriter, SegmentWriter
 
 from .documents import (
     DocumentBuilder,
@@ -26,12 +41,29 @@ from .documents import (
     load_documents,
 )
 from .entities import Gazetteer
-from .model import Document
+from .model import Document, DossierError
 from .schema import document_fields
 from .store import IndexStore
 
 PIPELINE_VERSION = "1"  # bump when cleaning/analysis changes, to re-index everything
 WRITER_MEMORY_MB = 256
+# A fresh generation is written in segments, each sorted in memory: one segment
+# for everything makes Whoosh spill its posting pool to disk and merge it back,
+# pickling every posting one by one, which costs more than a quarter of a build
+# (bench/PROFILES.md). A segment holds about SEGMENT_CHARS characters of text,
+# more for large inputs so that a build makes at most about MAX_SEGMENTS of them
+# (each extra segment costs every query a little, and every searcher a few files).
+SEGMENT_CHARS = 6_000_000  # about 4,000 news articles
+MAX_SEGMENTS = 10
+SEGMENT_MEMORY_MB = 512  # Whoosh's estimate of its posting pool; past it, it spills
+# Segments are written as plain files, not one compound file: Whoosh reads a file
+# inside a compound segment by copying it into memory (BytesIO over the mmap), in
+# every searcher of every thread, which made a web worker hold the index several
+# times over; plain files are read through the OS page cache, shared by all.
+COMPOUND = False
+# Below this much input, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_BATCH = 256  # documents handed to a worker at a time
 
 Progress = Callable[[int, int], None]
 
@@ -89,8 +121,14 @@ def build_index(
     prune: bool = True,
     wait: float = 0.0,
     progress: Progress | None = None,
+    procs: int | None = None,
 ) -> IndexReport:
-    """Index the .txt/.jsonl files under ``paths`` into ``index_dir``; see module docstring."""
+    """Index the .txt/.jsonl files under ``paths`` into ``index_dir``; see module docstring.
+
+    ``procs`` caps the processes that write a fresh generation (default: one per
+    core, when the input is large enough to gain from it); updates of an existing
+    generation always run in this process.
+    """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     store = IndexStore(index_dir)
@@ -105,24 +143,29 @@ def build_index(
             report.rebuilt = True
         else:
             ix = store.open()
-        writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+        size = _input_bytes(paths) if generation else None
+        workers = _worker_count(procs, size or 0) if generation else 1
+        writer = _open_writer(ix, workers, size)
         try:
             existing = {} if generation else _existing_documents(writer)
             builder = DocumentBuilder(
                 gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
             )
-            seen = _write_documents(writer, paths, builder, existing, report, progress)
+            seen = _write_documents(
+                writer, paths, builder, existing, report, progress, fresh=generation is not None
+            )
             changed = report.added + report.updated
             if prune and not generation:
                 changed += _prune(writer, paths, existing, seen, report)
             if changed or generation:
                 writer.commit()
             else:
-                writer.cancel()
+                _discard(writer)
         except BaseException:
-            writer.cancel()
+            _discard(writer)
             raise
         if generation is not None:
+            _check_complete(generation, report.added)
             store.swap(generation)
             store.remove_stale_generations()
         report.generation = store.generation_id()
@@ -131,14 +174,21 @@ def build_index(
 
 
 def _write_documents(
-    writer: IndexWriter,
+    writer: IndexWriter | _SegmentedWriter,
     paths: list[Path],
     builder: DocumentBuilder,
     existing: dict[str, tuple[str, str]],
     report: IndexReport,
     progress: Progress | None,
+    *,
+    fresh: bool = False,
 ) -> dict[str, str]:
-    """Add or update every changed document; returns id -> path of every document seen."""
+    """Add or update every changed document; returns id -> path of every document seen.
+
+    In a fresh generation nothing can need replacing (duplicate ids are refused
+    here), so documents are added without the per-document delete-by-id lookup.
+    """
+    write = writer.add_document if fresh else writer.update_document
     seen: dict[str, str] = {}
     total = sum(1 for item in iter_corpus_files(paths) if isinstance(item, Path))
     files_done = 0
@@ -164,7 +214,7 @@ def _write_documents(
             )
             continue
         seen[doc.id] = doc.path or "?"
-        writer.update_document(**document_fields(doc))
+        write(**document_fields(doc))
         if doc.id in existing:
             report.updated += 1
         else:
@@ -194,6 +244,159 @@ def _prune(
     return deleted
 
 
+class IncompleteIndexError(DossierError):
+    """A worker process of a parallel build failed; the new generation is not used."""
+
+
+def _input_bytes(paths: list[Path]) -> int:
+    size = 0
+    for item in iter_corpus_files(paths):
+        if isinstance(item, Path):
+            try:
+                size += item.stat().st_size
+            except OSError:
+                continue
+    return size
+
+
+def _worker_count(procs: int | None, size: int) -> int:
+    """Processes for a fresh build: ``procs``, or every core when the input is large."""
+    if procs is not None:
+        return max(1, procs)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not cores or cores < 2 or size < PARALLEL_MIN_BYTES:
+        return 1
+    return cores
+
+
+def _discard(writer: IndexWriter | _SegmentedWriter) -> None:
+    """Cancel a writer and delete the files of the segment it had started.
+
+    Whoosh's ``cancel()`` leaves the new segment's files behind; nothing refers to
+    them, but they pile up with every no-op run. Never raises: it runs on the way
+    out of an error (a full disk) that must be reported, not replaced.
+    """
+    segment = getattr(writer, "newsegment", None)
+    storage = getattr(writer, "storage", None)
+    with contextlib.suppress(Exception):
+        writer.cancel()
+    if segment is None or storage is None:
+        return
+    prefix = segment.make_filename("")
+    with contextlib.suppress(Exception):
+        for name in list(storage.list()):
+            if name.startswith(prefix):
+                storage.delete_file(name)
+
+
+def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _SegmentedWriter:
+    """A writer for an existing generation (``size`` None), or a segmented one for a fresh one."""
+    if size is None:
+        return ix.writer(limitmb=WRITER_MEMORY_MB, compound=COMPOUND)
+    chars = max(SEGMENT_CHARS, size // MAX_SEGMENTS)
+    if workers <= 1:
+        return _SegmentedWriter(
+            lambda: ix.writer(limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND), chars
+        )
+    return _SegmentedWriter(
+        lambda: _ParallelWriter(
+            ix, procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
+            limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND,
+        ),
+        chars * workers,
+    )  # fmt: skip
+
+
+class _SegmentedWriter:
+    """Adds documents to a fresh generation, committing a segment every ``batch`` characters.
+
+    Only for a generation nobody reads yet: its intermediate commits are invisible
+    until the swap, and a failed build leaves an orphan generation that the next
+    writer removes.
+    """
+
+    def __init__(self, make_writer: Callable[[], IndexWriter], batch: int):
+        self._make = make_writer
+        self._batch = batch
+        self._writer = make_writer()
+        self._pending = 0
+
+    def add_document(self, **fields: object) -> None:
+        if self._pending >= self._batch:
+            self._writer.commit(merge=False)
+            self._writer = self._make()
+            self._pending = 0
+        self._writer.add_document(**fields)
+        self._pending += len(str(fields.get("body") or "")) + len(str(fields.get("title") or ""))
+
+    def commit(self) -> None:
+        self._writer.commit(merge=False)
+
+    def cancel(self) -> None:
+        self._writer.cancel()
+
+
+class _ParallelWriter(MpWriter):
+    """Whoosh's multi-process writer, one segment per worker, that never waits on a dead worker.
+
+    Whoosh's own hands batches to its workers with a blocking ``put`` on a bounded
+    queue, so a worker that died (killed, out of memory) would hang the build; here
+    each hand-off waits in short steps and checks the workers in between.
+    """
+
+    def _enqueue(self) -> None:
+        import pickle
+
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as handle:
+            for item in self.docbuffer:
+                pickle.dump(item, handle, pickle.HIGHEST_PROTOCOL)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        job = (filename, len(self.docbuffer))
+        self.docbuffer = []
+        while True:
+            self._check_workers()
+            try:
+                self.jobqueue.put(job, timeout=1.0)
+                return
+            except queue.Full:
+                continue
+
+    def cancel(self) -> None:
+        """Stop this writer's own worker processes (they would wait for work forever)."""
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join(timeout=10)
+        SegmentWriter.cancel(self)
+
+    def _check_workers(self) -> None:
+        for task in self.tasks:
+            if task.exitcode not in (None, 0):
+                raise IncompleteIndexError(
+                    f"an indexing worker process died (exit code {task.exitcode}); "
+                    "the index was not changed"
+                )
+
+
+def _check_complete(generation: Path, expected: int) -> None:
+    """Refuse a new generation that lacks documents (a parallel worker's segment went missing)."""
+    from whoosh import index as whoosh_index
+
+    ix = whoosh_index.open_dir(str(generation))
+    try:
+        count = ix.doc_count_all()
+    finally:
+        ix.close()
+    if count != expected:
+        raise IncompleteIndexError(
+            f"the new index holds {count} documents instead of {expected}; "
+            "the index was not changed"
+        )
+
+
 def delete_documents(
     ids: list[str], index_dir: Path, *, wait: float = 0.0
 ) -> tuple[int, list[str]]:
@@ -201,7 +404,7 @@ def delete_documents(
     store = IndexStore(index_dir)
     with store.writer_lock(wait):
         ix = store.open()
-        writer = ix.writer()
+        writer = ix.writer(compound=COMPOUND)
         try:
             existing = _existing_documents(writer)
             missing = [doc_id for doc_id in ids if doc_id not in existing]
@@ -211,9 +414,9 @@ def delete_documents(
             if found:
                 writer.commit()
             else:
-                writer.cancel()
+                _discard(writer)
         except BaseException:
-            writer.cancel()
+            _discard(writer)
             raise
     return len(found), missing
 

@@ -1,0 +1,376 @@
+"""Tables, ratios, targets and the growth plot of a benchmark run (``run.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engines import BASELINES, ENGINES
+from queries import MIX
+
+LABELS = {
+    "dossier": "Dossier",
+    "whoosh": "plain Whoosh",
+    "fts5": "SQLite FTS5",
+    "tantivy": "Tantivy",
+}
+
+
+def ratio(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def fmt_ratio(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.2f}×" if value < 100 else f"{value:.0f}×"
+
+
+def ratios(results: Any, figure) -> str:
+    """'×a vs whoosh, ×b vs fts5, ×c vs tantivy' for one Dossier figure."""
+    try:
+        dossier = figure("dossier")
+    except (KeyError, TypeError):
+        return "–"
+    parts = []
+    for name in BASELINES:
+        try:
+            parts.append(f"{fmt_ratio(ratio(dossier, figure(name)))} {name}")
+        except (KeyError, TypeError):
+            continue
+    return ", ".join(parts)
+
+
+def _num(value: float, digits: int = 1) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def growth_points(results: Any) -> list[dict]:
+    """The growth points, the base one with the all-core indexing rate of the base run.
+
+    (Growth builds use every core; so must the point they are compared with.)
+    """
+    points = [dict(g, engines={k: dict(v) for k, v in g["engines"].items()})
+              for g in results.growth]  # fmt: skip
+    if points and "synthetic" not in points[0]["kind"]:
+        for name, entry in points[0]["engines"].items():
+            build = results.indexing.get(name, {}).get("pN")
+            if build:
+                entry["docs_per_s"] = build["docs_per_s"]
+    return points
+
+
+def targets(results: Any) -> list[tuple[str, str, bool | None]]:
+    """(target, figure, met) rows for the issue's targets; None when not measured."""
+    rows: list[tuple[str, str, bool | None]] = []
+    ix = results.indexing
+    q = results.query
+    if "dossier" in ix and "whoosh" in ix:
+        d = max(ix["dossier"]["p1"]["docs_per_s"], ix["dossier"]["pN"]["docs_per_s"])
+        w = ix["whoosh"]["p1"]["docs_per_s"]
+        rows.append(
+            (
+                "indexing ≥ 2× plain Whoosh docs/s",
+                f"{d:.0f} vs {w:.0f} docs/s = {d / w:.2f}×",
+                d >= 2 * w,
+            )
+        )
+    if "dossier" in q and "whoosh" in q:
+        d95, w95 = q["dossier"]["p95_ms"], q["whoosh"]["p95_ms"]
+        rows.append(
+            (
+                "query p95 (facets + snippets) ≤ plain Whoosh p95 (no facets)",
+                f"{d95:.1f} vs {w95:.1f} ms",
+                d95 <= w95,
+            )
+        )
+        d50 = q["dossier"]["p50_ms"]
+        rows.append(("query p50 ≤ 10 ms", f"{d50:.1f} ms", d50 <= 10))
+    runs = {r["clients"]: r for r in (results.web or {}).get("runs", [])}
+    if 8 in runs:
+        r = runs[8]
+        rows.append(("web ≥ 150 req/s at 8 clients", f"{r['rps']:.1f} req/s", r["rps"] >= 150))
+        rows.append(("web p99 ≤ 150 ms at 8 clients", f"{r['p99_ms']:.0f} ms", r["p99_ms"] <= 150))
+    if runs:
+        errors = sum(r["errors"] for r in runs.values())
+        rows.append(("web: zero errors", f"{errors} errors", errors == 0))
+    memory = (results.web or {}).get("worker_memory") or []
+    if memory:
+        peak = max(m["peak_mb"] for m in memory)
+        rows.append(("one web worker's memory < 400 MB", f"peak {peak:.0f} MB", peak < 400))
+    points = growth_points(results)
+    growth = {g["docs"]: g for g in points}
+    base = points[0] if points else None
+    big = [g for g in points if g["docs"] >= 300_000]
+    if big and "dossier" in big[0]["engines"]:
+        p95 = big[0]["engines"]["dossier"]["p95_ms"]
+        rows.append((f"query p95 at {big[0]['docs']:,} ≤ 150 ms", f"{p95:.0f} ms", p95 <= 150))
+    else:
+        rows.append(("query p95 at 300,000 ≤ 150 ms", "not measured in this run", None))
+    if base and len(growth) > 1 and "dossier" in base["engines"]:
+        last = points[-1]
+        r0 = base["engines"]["dossier"]["docs_per_s"]
+        r1 = last["engines"].get("dossier", {}).get("docs_per_s", 0.0)
+        rows.append(
+            (
+                f"indexing rate at {last['docs']:,} within 30% of the base rate",
+                f"{r1:.0f} vs {r0:.0f} docs/s ({(r1 / r0 - 1) * 100:+.0f}%)",
+                r1 >= 0.7 * r0,
+            )
+        )
+    return rows
+
+
+def write_results(results: Any, out: Path, plot: Path) -> str:
+    m = results.machine
+    s = results.settings
+    c = results.corpus
+    lines = [
+        "# Benchmark results",
+        "",
+        f"- **Date**: {m['date']}; **command**: `{s['command'].strip()}` "
+        f"({results.seconds / 60:.1f} min in all)",
+        f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['system']}; "
+        f"load average {m['load_at_start']} at the start (shared with other jobs: noisy)",
+        "- **Software**: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        f"- **Corpus**: {c['documents']:,} articles ({c['kind']}); languages "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(c["languages"].items(), key=lambda x: -x[1]))
+        + f"; {c['bytes'] / 1e6:.1f} MB of JSON Lines",
+        "- Ratios are Dossier's figure divided by the baseline's, measured in the same run on",
+        "  the same documents and queries: above 1× is more throughput or more milliseconds.",
+        "- Hit counts differ where the engines mean different things: Dossier also searches",
+        "  a folded cross-script field and German compound heads, and (by design) matches a",
+        "  query of many words as a coordinated OR when few articles have every word, which",
+        "  makes those queries slower too. Synthetic growth articles are about 20% longer",
+        "  than the real ones. Causes and remedies: bench/PROFILES.md.",
+        "",
+    ]
+    lines += _targets_table(results)
+    lines += _indexing_table(results)
+    lines += _query_tables(results)
+    lines += _web_table(results)
+    lines += _growth_table(results, plot)
+    text = "\n".join(lines) + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return text
+
+
+def _targets_table(results: Any) -> list[str]:
+    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for name, figure, met in targets(results):
+        mark = "–" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {name} | {figure} | {mark} |")
+    return [*lines, ""]
+
+
+def _indexing_table(results: Any) -> list[str]:
+    ix = results.indexing
+    procs = results.settings.get("procs", "N")
+    extra = results.settings.get("extra_docs", 1000)
+    lines = [
+        f"## Indexing ({results.corpus['documents']:,} articles, full build)",
+        "",
+        f"| engine | docs/s, 1 process | docs/s, {procs} cores | docs per CPU-second | "
+        f"index bytes/doc | peak memory MB | add {extra:,} to the built index | "
+        "cold open + first query |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ENGINES:
+        if name not in ix:
+            continue
+        p1, pn, add = ix[name]["p1"], ix[name]["pN"], ix[name]["add"]
+        cold = results.cold.get(name, {})
+        lines.append(
+            f"| {LABELS[name]} | {_num(p1['docs_per_s'], 0)} | "
+            f"{'(1 process only)' if pn.get('same_as_p1') else _num(pn['docs_per_s'], 0)} | "
+            f"{_num(p1.get('docs_per_cpu_s', 0), 0)} | {p1['bytes_per_doc']:,.0f} | "
+            f"{max(p1['peak_rss_mb'], pn['peak_rss_mb']):.0f} | "
+            f"{add['seconds']:.2f} s | "
+            f"{(cold.get('open_s', 0) + cold.get('first_query_s', 0)) * 1000:.0f} ms |"
+        )
+    if "dossier" in ix:
+        d = ix["dossier"]
+        lines += [
+            "",
+            "Dossier's ratios: "
+            f"docs/s (1 process) {ratios(results, lambda n: ix[n]['p1']['docs_per_s'])}; "
+            f"docs/s (all cores) {ratios(results, lambda n: ix[n]['pN']['docs_per_s'])}; "
+            f"docs per CPU-second {ratios(results, lambda n: ix[n]['p1']['docs_per_cpu_s'])}; "
+            f"bytes/doc {ratios(results, lambda n: ix[n]['p1']['bytes_per_doc'])}; "
+            f"add {extra:,} (seconds) {ratios(results, lambda n: ix[n]['add']['seconds'])}; "
+            f"peak memory {ratios(results, lambda n: ix[n]['p1']['peak_rss_mb'])}; "
+            "cold open + first query "
+            + ratios(
+                results, lambda n: results.cold[n]["open_s"] + results.cold[n]["first_query_s"]
+            )
+            + ".",
+            f"Dossier's full build: {d['p1']['seconds']:.1f} s in one process, "
+            f"{d['pN']['seconds']:.1f} s on all cores.",
+        ]
+    return [*lines, ""]
+
+
+def _query_tables(results: Any) -> list[str]:
+    q = results.query
+    rounds = results.settings.get("rounds")
+    lines = [
+        f"## Queries ({len(MIX)} searches × {rounds} rounds, engines interleaved)",
+        "",
+        "Dossier answers through `indexer.SearchService` with facet counts (organization, "
+        "language, year, source) and highlighted snippets on; FTS5 and Tantivy also count "
+        "facets and make snippets; plain Whoosh makes snippets (`hit.highlights`) without "
+        "facets. *First pass* is the first run of the mix in a fresh process (caches cold); "
+        "the others are warm rounds.",
+        "",
+        "| engine | p50 ms | p95 ms | p99 ms | mean ms | first pass p50 / p95 ms | "
+        "query process peak MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in ENGINES:
+        if name not in q:
+            continue
+        s = q[name]
+        first = results.cold.get(name, {}).get("first_pass", {})
+        lines.append(
+            f"| {LABELS[name]} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['p99_ms']:.2f} | "
+            f"{s['mean_ms']:.2f} | {first.get('p50_ms', 0):.1f} / {first.get('p95_ms', 0):.1f} | "
+            f"{s['peak_rss_mb']:.0f} |"
+        )
+    if "dossier" in q:
+        lines += [
+            "",
+            f"Dossier's ratios: p50 {ratios(results, lambda n: q[n]['p50_ms'])}; "
+            f"p95 {ratios(results, lambda n: q[n]['p95_ms'])}; "
+            f"p99 {ratios(results, lambda n: q[n]['p99_ms'])}.",
+        ]
+    engines = [n for n in ENGINES if n in results.per_query]
+    lines += [
+        "",
+        "### Per query (median ms over the rounds; hits found)",
+        "",
+        "| query | "
+        + " | ".join(f"{n} ms" for n in engines)
+        + " | hits "
+        + " / ".join(engines)
+        + " |",
+        "|---|" + "---:|" * len(engines) + "---|",
+    ]
+    for query in MIX:
+        cells = [f"{results.per_query[n][query.name]:.1f}" for n in engines]
+        hits = " / ".join(str(results.totals[n][query.name]) for n in engines)
+        text = query.text or "(browse)"
+        filters = ", ".join(
+            f"{k}={getattr(query, k)}"
+            for k in ("lang", "year", "org", "date_from", "date_to")
+            if getattr(query, k)
+        )
+        extras = [filters] if filters else []
+        if query.sort != "relevance":
+            extras.append(f"sort={query.sort}")
+        if query.page != 1:
+            extras.append(f"page {query.page}")
+        label = f"`{text}`" + (f" ({'; '.join(extras)})" if extras else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {hits} |")
+    return [*lines, ""]
+
+
+def _web_table(results: Any) -> list[str]:
+    web = results.web or {}
+    if not web.get("runs"):
+        return []
+    lines = [
+        f"## Web: `/api/search` on `dossier serve` (gunicorn, {web['workers']} gthread workers), "
+        "127.0.0.1",
+        "",
+        "| clients | seconds | requests | req/s | p50 ms | p95 ms | p99 ms | errors |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in web["runs"]:
+        lines.append(
+            f"| {r['clients']} | {r['seconds']:.1f} | {r['requests']:,} | {r['rps']:.1f} | "
+            f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} |"
+        )
+    memory = web.get("worker_memory") or []
+    if memory:
+        lines += [
+            "",
+            "Worker memory after the runs: "
+            + "; ".join(
+                f"pid {m['pid']}: {m['rss_mb']:.0f} MB resident, peak {m['peak_mb']:.0f} MB"
+                for m in memory
+            )
+            + ".",
+        ]
+    return [*lines, ""]
+
+
+def _growth_table(results: Any, plot: Path) -> list[str]:
+    if not results.growth:
+        return []
+    engines = [n for n in ENGINES if any(n in g["engines"] for g in results.growth)]
+    lines = [
+        "## Growth",
+        "",
+        f"![growth]({plot.name})",
+        "",
+        "The base point is the corpus above; larger points are synthetic corpora made by "
+        "`bench/generate.py` (real sentences of each language recombined into new articles, "
+        "with dates, sources and organization mentions). Growth builds use all cores.",
+        "",
+        "| articles | corpus | "
+        + " | ".join(f"{n} docs/s | {n} p50 ms | {n} p95 ms" for n in engines)
+        + " |",
+        "|---:|---|" + "---:|---:|---:|" * len(engines),
+    ]
+    for g in growth_points(results):
+        cells = []
+        for n in engines:
+            e = g["engines"].get(n)
+            cells.append(
+                f"{_num(e['docs_per_s'], 0)} | {e['p50_ms']:.1f} | {e['p95_ms']:.1f}"
+                if e
+                else "– | – | –"
+            )
+        lines.append(
+            f"| {g['docs']:,} | {'synthetic' if 'synthetic' in g['kind'] else 'real'} | "
+            + " | ".join(cells)
+            + " |"
+        )
+    for failed in getattr(results, "growth_failed", None) or []:
+        lines += ["", f"The {failed['docs']:,}-article point failed: `{failed['error'][-200:]}`"]
+    return [*lines, ""]
+
+
+def write_plot(results: Any, out: Path) -> None:
+    """Query p95 and indexing rate against corpus size, one line per engine."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
+    engines = [n for n in ENGINES if any(n in g["engines"] for g in results.growth)]
+    for name in engines:
+        points = [
+            (g["docs"], g["engines"][name]) for g in growth_points(results) if name in g["engines"]
+        ]
+        xs = [p[0] for p in points]
+        left.plot(xs, [p[1]["p95_ms"] for p in points], marker="o", label=LABELS[name])
+        right.plot(xs, [p[1]["docs_per_s"] for p in points], marker="o", label=LABELS[name])
+    for ax, title, unit in ((left, "Query p95", "ms"), (right, "Indexing rate", "docs/s")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("articles in the index")
+        ax.set_ylabel(unit)
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    left.axhline(150, color="grey", linestyle="--", linewidth=1)
+    left.legend(fontsize=8)
+    fig.suptitle("Dossier and baselines as the archive grows")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
