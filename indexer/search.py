@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -41,6 +43,8 @@ from .schema import FOLDED_BODY
 from .searcher import Generation, SearcherManager
 from .store import IndexStore
 
+T = TypeVar("T")
+RETRIES = 3
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
 SORTS = ("relevance", "date")
 
@@ -96,13 +100,19 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self.validate(request)
-        try:
-            return self._search(request, started)
-        except OSError:
-            # A segment file vanished under an old searcher (merged away by a writer
-            # in another process): reopen the newest generation and try once more.
-            self.manager.invalidate()
-            return self._search(request, started)
+        return self._retrying(lambda: self._search(request, started))
+
+    def _retrying(self, action: Callable[[], T]) -> T:
+        """Run ``action``; if a segment file vanished under an older commit (a writer
+        merged it away meanwhile), reopen the newest commit and try again."""
+        for attempt in range(RETRIES):
+            try:
+                return action()
+            except OSError:
+                if attempt == RETRIES - 1:
+                    raise
+                self.manager.invalidate()
+        raise AssertionError("unreachable")
 
     def _search(self, request: SearchRequest, started: float) -> SearchResult:
         with self.manager.acquire() as generation:
@@ -251,6 +261,9 @@ class SearchService:
     # --- documents, stats, health ---
 
     def document(self, doc_id: str, query: str = "") -> DocumentView:
+        return self._retrying(lambda: self._document(doc_id, query))
+
+    def _document(self, doc_id: str, query: str) -> DocumentView:
         with self.manager.acquire() as generation:
             searcher = generation.searcher()
             try:
@@ -287,6 +300,9 @@ class SearchService:
         )
 
     def stats(self) -> IndexStats:
+        return self._retrying(self._stats)
+
+    def _stats(self) -> IndexStats:
         with self.manager.acquire() as generation:
             cache = generation.facets
             counts = {
