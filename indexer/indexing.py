@@ -41,11 +41,11 @@ from .documents import (
     load_documents,
 )
 from .entities import Gazetteer
-from .model import Document, DossierError
-from .schema import document_fields
+from .model import Document, DossierError, IndexUnavailableError
+from .schema import build_schema, document_fields
 from .store import IndexStore
 
-PIPELINE_VERSION = "1"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "2"  # bump when cleaning/analysis changes, to re-index everything
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,
@@ -134,15 +134,25 @@ def build_index(
     store = IndexStore(index_dir)
     report = IndexReport(index_dir=Path(index_dir))
     gaz = Gazetteer.load(gazetteer)
-    salt = checksum(PIPELINE_VERSION, _gazetteer_digest(gaz))
+    # The schema's field names are part of the salt too: a document indexed before a
+    # field existed is re-indexed rather than left without it.
+    salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz))
     with store.writer_lock(wait):
         store.remove_stale_generations()
         generation = None
-        if rebuild or store.current_generation() is None:
+        ix = None
+        if not rebuild and store.current_generation() is not None:
+            try:
+                ix = store.open()
+            except IndexUnavailableError as exc:
+                # Written by an incompatible version (or damaged): build a fresh
+                # generation beside it; the old one serves until the swap.
+                report.problems.append(
+                    LoadProblem(str(index_dir), f"{exc}; rebuilding it", severity="warning")
+                )
+        if ix is None:
             generation, ix = store.new_generation()
             report.rebuilt = True
-        else:
-            ix = store.open()
         size = _input_bytes(paths) if generation else None
         workers = _worker_count(procs, size or 0) if generation else 1
         writer = _open_writer(ix, workers, size)
