@@ -172,13 +172,8 @@ class DocumentBuilder:
 
 
 def load_text_file(
-    path: Path, builder: DocumentBuilder
+    path: Path, raw: str, builder: DocumentBuilder
 ) -> Iterator[Document | Unchanged | LoadProblem]:
-    try:
-        raw = _read_text(path)
-    except (OSError, ValueError) as exc:
-        yield LoadProblem(str(path), _reason(exc))
-        return
     date = None
     header = _DATE_HEADER.match(raw)
     if header:
@@ -213,13 +208,8 @@ def _record_problem(record: object) -> str | None:
 
 
 def load_jsonl_file(
-    path: Path, builder: DocumentBuilder
+    path: Path, raw: str, builder: DocumentBuilder
 ) -> Iterator[Document | Unchanged | LoadProblem]:
-    try:
-        raw = _read_text(path)
-    except (OSError, ValueError) as exc:
-        yield LoadProblem(str(path), _reason(exc))
-        return
     for number, line in enumerate(raw.split("\n"), 1):
         if not line.strip():
             continue
@@ -297,5 +287,10 @@ def load_documents(
     for item in iter_corpus_files(paths):
         if isinstance(item, LoadProblem):
             yield item
-        else:
-            yield from LOADERS[item.suffix](item, builder)
+            continue
+        try:
+            raw = _read_text(item)
+        except (OSError, ValueError) as exc:
+            yield LoadProblem(str(item), _reason(exc))
+            continue
+        yield from LOADERS[item.suffix](item, raw, builder)
