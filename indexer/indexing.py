@@ -167,13 +167,10 @@ def build_index(
             changed = report.added + report.updated
             if prune and not generation:
                 changed += _prune(writer, paths, existing, seen, report)
-            if changed or generation:
-                writer.commit()
-            else:
-                _discard(writer)
         except BaseException:
             _discard(writer)
             raise
+        _finish(writer, commit=bool(changed or generation))
         if generation is not None:
             _check_complete(generation, report.added)
             store.swap(generation)
@@ -277,6 +274,18 @@ def _worker_count(procs: int | None, size: int) -> int:
     if not cores or cores < 2 or size < PARALLEL_MIN_BYTES:
         return 1
     return cores
+
+
+def _finish(writer: IndexWriter | _SegmentedWriter, *, commit: bool) -> None:
+    """Commit the writer's changes, or leave no trace of it when there are none."""
+    if commit:
+        try:
+            writer.commit()
+        except BaseException:
+            _discard(writer)
+            raise
+    else:
+        _discard(writer)
 
 
 def _discard(writer: IndexWriter | _SegmentedWriter) -> None:
@@ -421,13 +430,10 @@ def delete_documents(
             found = [doc_id for doc_id in ids if doc_id in existing]
             for doc_id in found:
                 writer.delete_by_term("id", doc_id)
-            if found:
-                writer.commit()
-            else:
-                _discard(writer)
         except BaseException:
             _discard(writer)
             raise
+        _finish(writer, commit=bool(found))
     return len(found), missing
 
 
