@@ -135,3 +135,15 @@ def sort_key(value: str | None) -> int:
         return 0
     parts = [*value.split("-"), "00", "00"]
     return int(parts[0] + parts[1] + parts[2])
+
+
+def key_bounds(key: int) -> tuple[int, int]:
+    """``period_bounds`` from a ``sort_key`` (YYYYMMDD, 00 for a missing month or day)."""
+    if not key:
+        return 0, 0
+    year, month, day = key // 10000, key // 100 % 100, key % 100
+    if not month:
+        return period_bounds(f"{year:04d}")
+    if not day:
+        return period_bounds(f"{year:04d}-{month:02d}")
+    return key, key

@@ -34,6 +34,9 @@ B = 0.75  # body length normalization
 TITLE_B = 0.5
 
 
+_TITLE_FIELDS = frozenset([*(title_field(lang) for lang in SUPPORTED_LANGUAGES), FOLDED_TITLE])
+
+
 class Bm25(scoring.BM25F):
     """Whoosh's per-field BM25 with Lucene's idf (never below zero, no +1 floor)."""
 
@@ -44,10 +47,13 @@ class Bm25(scoring.BM25F):
         return log(1 + (total - n + 0.5) / (n + 0.5))
 
 
+def field_b(fieldname: str) -> float:
+    """The length normalization b of a field: titles less than bodies."""
+    return TITLE_B if fieldname in _TITLE_FIELDS else B
+
+
 def weighting() -> scoring.WeightingModel:
-    field_b = {f"{title_field(lang)}_B": TITLE_B for lang in SUPPORTED_LANGUAGES}
-    field_b[f"{FOLDED_TITLE}_B"] = TITLE_B
-    return Bm25(B=B, K1=K1, **field_b)
+    return Bm25(B=B, K1=K1, **{f"{name}_B": TITLE_B for name in _TITLE_FIELDS})
 
 
 class BestField(wq.DisjunctionMax):

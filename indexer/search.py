@@ -1,9 +1,10 @@
 """SearchService: the one object callers use to search; nothing outside touches Whoosh.
 
 A request runs in four steps: compile the query for every language
-(``querying``), find the set of matching documents, narrow it by the
-filters and count facets from cached posting sets (``facets``), then rank
-only the filtered set and highlight only the page shown (``highlight``).
+(``querying``), score every matching document in one pass over the postings
+(``execution``), narrow the matches by the filters and count facets from
+cached posting sets (``facets``), then take the page's top documents from
+the filtered set and highlight only those (``highlight``).
 When every word is required and nothing has them all, the same words are
 tried as alternatives and the result says so (``relaxed``).
 """
@@ -23,6 +24,7 @@ from whoosh.searching import Searcher
 
 from .dates import date_key
 from .entities import Gazetteer
+from .execution import QueryExecution, Scores, newest_first, top_by_score
 from .facets import FACET_FIELDS, count_facet, default_label
 from .highlight import Highlighter, MatchTerms
 from .language import folded_term
@@ -120,15 +122,18 @@ class SearchService:
             compiled = self.compiler.compile(request.query, searcher.reader())
             if compiled.browse and not _has_filters(request):
                 raise QueryError("type a query, or choose a filter to browse the archive")
-            matches, query, relaxed = self._matches(searcher, generation, compiled)
+            scores, query, relaxed = self._scores(searcher, generation, compiled)
+            matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
             filters = self._filters(generation, request)
             final = _intersect(matches, filters.values())
             facets = self._facets(generation, request, matches, filters)
             total = len(final)
-            hits = self._hits(searcher, generation, request, query, compiled, final)
+            hits = self._hits(searcher, generation, request, query, compiled, final, scores)
             suggestion = None
             if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
-                suggestion = self._suggest(searcher, request, filters, 0 if relaxed else total)
+                suggestion = self._suggest(
+                    searcher, generation, request, filters, 0 if relaxed else total
+                )
         return SearchResult(
             request=request,
             total=total,
@@ -140,17 +145,20 @@ class SearchService:
             pages=math.ceil(total / request.per_page) if total else 0,
         )
 
-    def _matches(
+    def _scores(
         self, searcher: Searcher, generation: Generation, compiled: CompiledQuery
-    ) -> tuple[frozenset[int], wq.Query, bool]:
+    ) -> tuple[Scores, wq.Query, bool]:
+        """Every matching document with its score (none when browsing), the query that
+        found them, and whether that is the relaxed any-word query."""
         if compiled.browse:
-            return generation.facets.all_docs(), compiled.query, False
-        matches = frozenset(searcher.docs_for_query(compiled.query))
-        if not matches and compiled.relaxed is not None:
-            relaxed = frozenset(searcher.docs_for_query(compiled.relaxed))
+            return {}, compiled.query, False
+        execution = QueryExecution(searcher, generation.statistics)
+        scores = execution.scores(compiled.query)
+        if not scores and compiled.relaxed is not None:
+            relaxed = execution.scores(compiled.relaxed)
             if relaxed:
                 return relaxed, compiled.relaxed, True
-        return matches, compiled.query, False
+        return scores, compiled.query, False
 
     def _filters(self, generation: Generation, request: SearchRequest) -> dict[str, frozenset[int]]:
         cache = generation.facets
@@ -165,11 +173,7 @@ class SearchService:
             # "2025-09" is inside September 2025, "2025" is not.
             lower = date_key(request.date_from) if request.date_from else 1
             upper = date_key(request.date_to) if request.date_to else None
-            in_range = wq.And([
-                wq.NumericRange("date_start", lower, None),
-                wq.NumericRange("date_end", 1, upper),
-            ])  # fmt: skip
-            filters["date"] = frozenset(generation.searcher().docs_for_query(in_range))
+            filters["date"] = generation.statistics.in_period(generation.searcher(), lower, upper)
         return filters
 
     def _facets(self, generation, request, matches, filters):
@@ -191,20 +195,20 @@ class SearchService:
             return self.gazetteer.label(value)
         return default_label(name, value)
 
-    def _hits(self, searcher, generation, request, query, compiled, final):
+    def _hits(self, searcher, generation, request, query, compiled, final, scores: Scores):
         start = (request.page - 1) * request.per_page
         if start >= len(final):
             return []
         limit = start + request.per_page
         if compiled.browse or request.sort == "date":
-            results = searcher.search(query, filter=set(final), limit=limit,
-                                      sortedby="date_sort", reverse=True)  # fmt: skip
+            keys = generation.statistics.date_keys(searcher)
+            ranked = newest_first(keys, final, limit)
         else:
-            results = searcher.search(query, filter=set(final), limit=limit)
+            ranked = top_by_score(scores, final, limit)
         terms = match_terms(query, searcher, compiled) if request.snippets else MatchTerms()
         hits = []
-        for rank, hit in enumerate(results[start:limit], start=start + 1):
-            fields = hit.fields()
+        for rank, docnum in enumerate(ranked[start:limit], start=start + 1):
+            fields = searcher.stored_fields(docnum)
             lang = fields.get("lang") or "en"
             hits.append(
                 Hit(
@@ -215,7 +219,7 @@ class SearchService:
                     source=fields.get("source"),
                     url=fields.get("url"),
                     organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
-                    score=round(float(hit.score or 0.0), 4),
+                    score=round(scores.get(docnum, 0.0), 4),
                     rank=rank,
                     snippet=self.highlighter.snippet(fields.get("body") or "", lang, terms)
                     if request.snippets
@@ -227,7 +231,8 @@ class SearchService:
             )
         return hits
 
-    def _suggest(self, searcher: Searcher, request: SearchRequest, filters, total: int):
+    def _suggest(self, searcher: Searcher, generation: Generation, request: SearchRequest,
+                 filters, total: int):  # fmt: skip
         """A respelled query that finds more, when this one finds little.
 
         The vocabulary is the folded field's (no separate spelling field to
@@ -255,7 +260,8 @@ class SearchService:
             compiled = self.compiler.compile(text, reader)
         except QueryError:
             return None
-        found = _intersect(frozenset(searcher.docs_for_query(compiled.query)), filters.values())
+        scores = QueryExecution(searcher, generation.statistics).scores(compiled.query)
+        found = _intersect(frozenset(scores), filters.values())
         return text if len(found) > total else None
 
     # --- documents, stats, health ---

@@ -7,7 +7,8 @@ each acquire whether a newer commit or a rebuilt generation exists, and then
 opens the new one; requests in flight finish on the old one, which is closed
 when its last user releases it. Whoosh searchers share file handles, so each
 thread gets its own searcher of the same generation; the facet document sets
-are shared, since document numbers are the same within a generation.
+and scoring statistics are shared, since document numbers are the same within a
+generation.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from whoosh.index import FileIndex, Index
 from whoosh.searching import Searcher
 
+from .execution import IndexStatistics
 from .facets import FacetCache
 from .model import IndexUnavailableError
 from .scoring import weighting
@@ -44,6 +46,7 @@ class Generation:
     index: Index
     toc: object
     facets: FacetCache
+    statistics: IndexStatistics = field(default_factory=IndexStatistics)
     _local: threading.local = field(default_factory=threading.local)
     _searchers: list[Searcher] = field(default_factory=list)
     _refs: int = 0
