@@ -28,11 +28,13 @@ import sys
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from math import log
 
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.matching import Matcher, WrappingMatcher
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -162,141 +164,248 @@ def _segment_column(reader, fieldname: str) -> array:
     return values
 
 
-def _blocks(matcher: Matcher) -> Iterator[tuple[Iterable[int], Iterable[float]]]:
-    """(document numbers, term frequencies) of a posting list, a block at a time."""
+def _blocks(
+    matcher: Matcher, values: bool = False
+) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]]:
+    """(document numbers, term frequencies, encoded values) of a posting list, by block."""
     if isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
             matcher._read_ids()
             matcher._read_weights()
-            yield matcher._ids, matcher._weights
+            if values:
+                matcher._read_values()
+            yield matcher._ids, matcher._weights, matcher._values if values else None
             matcher._next_block()
         return
-    ids, weights = [], []
+    ids, weights, encoded = [], [], []
     while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
+        if values:
+            encoded.append(matcher.value())
         matcher.next()
-    yield ids, weights
+    yield ids, weights, encoded if values else None
 
 
 class QueryExecution:
-    """Scores one query tree on one searcher; results are global document numbers."""
+    """Scores one query tree on one searcher; results are global document numbers.
+
+    Conjunctions run from their rarest part: the other parts are then read only
+    in posting blocks that can hold the documents still in play (``within``),
+    the way skip lists serve AND queries, so a common word next to a rare one
+    costs little.
+    """
 
     def __init__(self, searcher: Searcher, statistics: IndexStatistics):
         self.searcher = searcher
         self.statistics = statistics
         self.reader = searcher.reader()
         self.leaves = _leaves(searcher)
-        self._terms: dict[tuple[str, str], Scores] = {}
+        self._terms: dict[tuple[str, bytes], Scores] = {}
+        self._lookups: dict[tuple[str, bytes], list[tuple[object, int, object]]] = {}
+        self._expanded: dict[tuple[str, bytes], list[bytes]] = {}
 
     def scores(self, query: wq.Query) -> Scores:
         """Every document ``query`` matches, with its score."""
-        return self._eval(query)
+        return self._eval(query, None)
 
     # --- the tree ---
 
-    def _eval(self, q: wq.Query) -> Scores:
+    def _eval(self, q: wq.Query, within: Within) -> Scores:
+        """Scores of ``q``; with ``within``, only for those documents (a subset is enough)."""
         if isinstance(q, Exhaustive):
-            return self._eval(q.child)
+            return self._eval(q.child, within)
         if q is wq.NullQuery or isinstance(q, type(wq.NullQuery)):
             return {}
         if isinstance(q, wq.Term):
-            return _scaled(self._term(q.fieldname, q.text), q.boost)
+            return _scaled(self._term(q.fieldname, q.text, within), q.boost)
         if isinstance(q, BestField):
-            return _scaled(_best_field([self._eval(c) for c in q.subqueries], q.tiebreak), q.boost)
+            parts = [self._eval(c, within) for c in q.subqueries]
+            return _scaled(_best_field(parts, q.tiebreak), q.boost)
         if isinstance(q, Coordinated):
-            return _scaled(_coordinated([self._eval(c) for c in q.subqueries], q.power), q.boost)
+            parts = [self._eval(c, within) for c in q.subqueries]
+            return _scaled(_coordinated(parts, q.power), q.boost)
         if isinstance(q, wq.And):
-            return _scaled(self._and(q.subqueries), q.boost)
+            return _scaled(self._and(q.subqueries, within), q.boost)
         if type(q) is wq.Or and _plain_or(q):
-            return _scaled(_union_sum([self._eval(c) for c in q.subqueries]), q.boost)
+            return _scaled(_union_sum([self._eval(c, within) for c in q.subqueries]), q.boost)
         if isinstance(q, wq.AndMaybe):
-            required, optional = self._eval(q.a), self._eval(q.b)
+            required = self._eval(q.a, within)
+            optional = self._eval(q.b, required.keys()) if required else {}
             return {d: s + optional.get(d, 0.0) for d, s in required.items()}
         if isinstance(q, wq.AndNot):
-            positive = self._eval(q.a)
-            return _without(positive, self._docs(q.b))
+            positive = self._eval(q.a, within)
+            return _without(positive, self._eval(q.b, positive.keys())) if positive else {}
         if isinstance(q, wq.Not):
-            excluded = self._docs(q.query)
-            return {d: 1.0 for d in self.statistics.live_docs(self.searcher) if d not in excluded}
+            live = self.statistics.live_docs(self.searcher)
+            candidates = live if within is None else [d for d in within if d in live]
+            excluded = self._eval(q.query, within)
+            return {d: 1.0 for d in candidates if d not in excluded}
         if isinstance(q, wq.Prefix | wq.Wildcard):
-            return self._expanding(q)
+            words = self._expansions(q)
+            parts = [self._term(q.fieldname, w, within) for w in words]
+            return _scaled(_union_sum(parts), q.boost)  # Whoosh's Or of the words
+        if isinstance(q, wq.Phrase) and q.slop == 1:
+            return self._phrase(q, within)
         return self._matched(q)
 
-    def _and(self, subqueries: list[wq.Query]) -> Scores:
+    def _and(self, subqueries: list[wq.Query], within: Within) -> Scores:
         negatives = [c.query for c in subqueries if isinstance(c, wq.Not)]
-        parts = [self._eval(c) for c in subqueries if not isinstance(c, wq.Not)]
-        if not parts:
-            return self._eval(wq.Not(wq.Or(negatives)))
-        parts.sort(key=len)
-        result = dict(parts[0])
-        for other in parts[1:]:
-            result = {d: s + other[d] for d, s in result.items() if d in other}
+        positives = [c for c in subqueries if not isinstance(c, wq.Not)]
+        if not positives:
+            return self._eval(wq.Not(wq.Or(negatives)), within)
+        positives.sort(key=self._estimate)
+        result = self._eval(positives[0], within)
+        for other in positives[1:]:
             if not result:
                 return {}
+            scores = self._eval(other, result.keys())
+            result = {d: s + scores[d] for d, s in result.items() if d in scores}
         for negative in negatives:
-            result = _without(result, self._docs(negative))
+            if not result:
+                break
+            result = _without(result, self._eval(negative, result.keys()))
         return result
 
-    def _docs(self, q: wq.Query) -> set[int] | dict[int, float]:
-        return self._eval(q)
+    def _estimate(self, q: wq.Query) -> int:
+        """An upper bound of how many documents ``q`` matches, from document frequencies."""
+        if isinstance(q, Exhaustive):
+            return self._estimate(q.child)
+        if isinstance(q, wq.Term):
+            return sum(info.doc_frequency() for _, _, info in self._lookup(q.fieldname, q.text))
+        if isinstance(q, wq.Phrase):
+            return min((self._estimate(wq.Term(q.fieldname, w)) for w in q.words), default=0)
+        if isinstance(q, wq.And):
+            return min((self._estimate(c) for c in q.subqueries if not isinstance(c, wq.Not)),
+                       default=0)  # fmt: skip
+        if isinstance(q, wq.AndMaybe | wq.AndNot):
+            return self._estimate(q.a)
+        if isinstance(q, wq.Not) or not isinstance(q, wq.CompoundQuery):
+            return self.reader.doc_count_all()  # prefixes and the rest: assume the worst
+        return sum(self._estimate(c) for c in q.subqueries)
 
-    def _expanding(self, q: wq.Prefix | wq.Wildcard) -> Scores:
-        """A prefix or wildcard: the sum of its expansions' scores (Whoosh's Or of terms)."""
-        words = [w for w in q._btexts(self.reader) if w]
-        return _scaled(_union_sum([self._term(q.fieldname, w) for w in words]), q.boost)
+    def _expansions(self, q: wq.Prefix | wq.Wildcard) -> list[bytes]:
+        key = (q.fieldname, f"{type(q).__name__}:{q.text}".encode())
+        found = self._expanded.get(key)
+        if found is None:
+            found = self._expanded[key] = [w for w in q._btexts(self.reader) if w]
+        return found
 
     # --- leaves ---
 
-    def _term(self, fieldname: str, text: str | bytes) -> Scores:
-        """BM25 of one term in every document that has it (memoized for this query)."""
+    def _lookup(self, fieldname: str, text: str | bytes) -> list[tuple[object, int, object]]:
+        """(segment reader, offset, term info) of every segment holding the term."""
         try:
             schema_field = self.searcher.schema[fieldname]
-        except KeyError:
-            return {}
-        try:
             btext = text if isinstance(text, bytes) else schema_field.to_bytes(text)
-        except ValueError:
-            return {}
+        except (KeyError, ValueError):
+            return []
         key = (fieldname, btext)
-        found = self._terms.get(key)
-        if found is not None:
-            return found
-        found = {}
-        if key in self.reader:
-            if schema_field.scorable:
-                self._bm25(fieldname, btext, found)
-            else:  # facet-like fields (org): the weight, as Whoosh's WeightScorer gives
-                for reader, offset in self.leaves:
-                    if key in reader:
-                        for ids, weights in _blocks(_unwrapped(reader.postings(*key))):
-                            deleted = reader.deleted_docs_set
-                            for d, w in zip(ids, weights, strict=True):
-                                if d not in deleted:
-                                    found[d + offset] = w
-        self._terms[key] = found
+        found = self._lookups.get(key)
+        if found is None:
+            found = []
+            for reader, offset in self.leaves:
+                info = _term_info(reader, fieldname, btext)
+                if info is not None:
+                    found.append((reader, offset, info))
+            self._lookups[key] = found
         return found
 
-    def _bm25(self, fieldname: str, btext: bytes, out: Scores) -> None:
-        idf = self.searcher.idf(fieldname, btext)
+    def _term(
+        self,
+        fieldname: str,
+        text: str | bytes,
+        within: Within = None,
+        encoded: dict[int, bytes] | None = None,
+    ) -> Scores:
+        """BM25 of one term in every live document that has it (or those ``within``);
+        ``encoded`` collects each document's encoded positions on the same read."""
+        segments = self._lookup(fieldname, text)
+        if not segments:
+            return {}
+        btext = text if isinstance(text, bytes) else self.searcher.schema[fieldname].to_bytes(text)
+        key = (fieldname, btext)
+        found = self._terms.get(key) if encoded is None else None
+        if found is not None:
+            return found
+        wanted = None if within is None else sorted(within)
+        found = {}
+        if self.searcher.schema[fieldname].scorable:
+            self._bm25(fieldname, btext, segments, wanted, found, encoded)
+        else:  # facet-like fields (org): the weight, as Whoosh's WeightScorer gives
+            for reader, offset, info in segments:
+                for ids, weights, _ in _id_weight_blocks(
+                    _postings(reader, fieldname, btext, info), _local(wanted, reader, offset)
+                ):
+                    for d, w in zip(ids, weights, strict=True):
+                        found[d + offset] = w
+        for reader, offset, _ in segments:
+            for d in reader.deleted_docs_set:
+                found.pop(d + offset, None)
+        if within is None and encoded is None:
+            self._terms[key] = found
+        return found
+
+    def _bm25(self, fieldname, btext, segments, wanted, out: Scores, encoded=None) -> None:
+        # scoring.Bm25.idf and whoosh.scoring.bm25, with deleted documents still counted
+        # in the statistics as Whoosh counts them.
+        doc_frequency = sum(info.doc_frequency() for _, _, info in segments)
+        total = self.searcher.doc_count_all()
+        idf = log(1 + (total - doc_frequency + 0.5) / (doc_frequency + 0.5))
         k1_plus_1 = K1 + 1
         norms = self.statistics.norms(self.searcher, fieldname)
         lengths = self.statistics.lengths(self.searcher, fieldname)
-        for reader, offset in self.leaves:
-            if (fieldname, btext) not in reader:
-                continue
-            deleted = reader.deleted_docs_set
-            for ids, weights in _blocks(_unwrapped(reader.postings(fieldname, btext))):
+        for reader, offset, info in segments:
+            postings = _postings(reader, fieldname, btext, info)
+            blocks = _id_weight_blocks(
+                postings, _local(wanted, reader, offset), values=encoded is not None
+            )
+            for ids, weights, values in blocks:
                 for d, tf in zip(ids, weights, strict=True):
                     g = d + offset
                     out[g] = idf * ((tf * k1_plus_1) / (tf + norms[lengths[g]]))
-                if deleted:
-                    for d in ids:
-                        if d in deleted:
-                            out.pop(d + offset, None)
+                if values is not None:
+                    encoded.update(zip((d + offset for d in ids), values, strict=True))
+
+    def _phrase(self, q: wq.Phrase, within: Within) -> Scores:
+        """Documents with the words at consecutive positions, scored as the sum of the
+        words' scores (Whoosh's SpanNear2 over an intersection)."""
+        fieldname = q.fieldname
+        try:
+            schema_field = self.searcher.schema[fieldname]
+            words = [schema_field.to_bytes(w) for w in q.words]
+        except (KeyError, ValueError):
+            return {}
+        if any(not self._lookup(fieldname, w) for w in words):
+            return {}
+        order = sorted(
+            range(len(words)), key=lambda i: self._estimate(wq.Term(fieldname, words[i]))
+        )
+        parts: dict[int, Scores] = {}
+        encoded: dict[int, dict[int, bytes]] = {i: {} for i in order}
+        candidates: Within = within
+        for i in order:
+            parts[i] = self._term(fieldname, words[i], candidates, encoded[i])
+            candidates = parts[i].keys() if candidates is None else (
+                [d for d in candidates if d in parts[i]]
+            )  # fmt: skip
+            if not candidates:
+                return {}
+        candidates = set(candidates)
+        decode = schema_field.format.decoder("positions")
+        ends: dict[int, set[int]] = {d: set(decode(encoded[0][d])) for d in candidates}
+        for i in range(1, len(words)):
+            ends = {
+                d: found
+                for d, before in ends.items()
+                if (found := {x for x in decode(encoded[i][d]) if x - 1 in before})
+            }
+            if not ends:
+                return {}
+        return {d: sum(parts[i][d] for i in range(len(words))) * q.boost for d in ends}
 
     def _matched(self, q: wq.Query) -> Scores:
-        """Any other query (phrases, numeric ranges…): Whoosh's matchers, segment by segment."""
+        """Any other query (numeric ranges…): Whoosh's matchers, segment by segment."""
         found: Scores = {}
         for searcher, offset in self.searcher.leaf_searchers():
             matcher = q.matcher(searcher, searcher.context())
@@ -304,6 +413,118 @@ class QueryExecution:
                 found[matcher.id() + offset] = matcher.score()
                 matcher.next()
         return found
+
+    # --- the terms a query matched, for highlighting ---
+
+    def matched_terms(self, query: wq.Query) -> list[tuple[str, str]]:
+        """(field, term) of every positive part of ``query`` that occurs in the index,
+        prefixes and wildcards expanded."""
+        out: list[tuple[str, str]] = []
+
+        def walk(node: wq.Query) -> None:
+            if isinstance(node, wq.Not):
+                return
+            if isinstance(node, wq.AndNot):
+                walk(node.a)
+                return
+            if isinstance(node, wq.Term | wq.Phrase):
+                words = [node.text] if isinstance(node, wq.Term) else list(node.words)
+                out.extend(
+                    (node.fieldname, _as_text(w)) for w in words if self._lookup(node.fieldname, w)
+                )
+                return
+            if isinstance(node, wq.Prefix | wq.Wildcard):
+                out.extend((node.fieldname, _as_text(w)) for w in self._expansions(node))
+                return
+            if node.is_leaf():
+                for fieldname, text in node.existing_terms(self.reader, expand=True):
+                    out.append((fieldname, _as_text(text)))
+                return
+            for child in node.children():
+                walk(child)
+
+        walk(query)
+        return out
+
+
+Within = Iterable[int] | None  # documents still in play, or None for all
+
+
+def _local(wanted: list[int] | None, reader, offset: int) -> list[int] | None:
+    """The part of sorted global ``wanted`` in one segment, as segment document numbers."""
+    if wanted is None:
+        return None
+    low = bisect_left(wanted, offset)
+    high = bisect_left(wanted, offset + reader.doc_count_all())
+    return [d - offset for d in wanted[low:high]]
+
+
+def _term_info(reader, fieldname: str, btext: bytes):
+    try:
+        return reader._terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return None
+    except AttributeError:  # another reader type: the public way
+        return reader.term_info(fieldname, btext) if (fieldname, btext) in reader else None
+
+
+def _postings(reader, fieldname: str, btext: bytes, info) -> Matcher:
+    """The raw posting reader of a term in one segment (deletions applied by the caller)."""
+    try:
+        terms = reader._terms
+        fmt = reader.schema[fieldname].format
+        return terms._codec.postings_reader(terms._postfile, info, fmt)
+    except AttributeError:
+        return _unwrapped(reader.postings(fieldname, btext))
+
+
+def _id_weight_blocks(
+    matcher: Matcher, wanted: list[int] | None, values: bool = False
+) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]]:
+    """(document numbers, term frequencies, encoded values if asked) by block; with
+    ``wanted`` (sorted), only the blocks that can hold those documents, and only those."""
+    if wanted is not None and not wanted:
+        return
+    keep = None if wanted is None else set(wanted)
+    if not isinstance(matcher, W3LeafMatcher):
+        for block in _blocks(matcher, values):
+            yield _only(*block, keep)
+        return
+    i = 0
+    while matcher.is_active():
+        if wanted is not None:
+            if i >= len(wanted):
+                return
+            last = matcher.block_max_id()
+            if last < wanted[i]:
+                matcher._next_block()
+                continue
+        matcher._read_ids()
+        matcher._read_weights()
+        if values:
+            matcher._read_values()
+        block = (matcher._ids, matcher._weights, matcher._values if values else None)
+        if wanted is None:
+            yield block
+        else:
+            yield _only(*block, keep)
+            i = bisect_right(wanted, last, lo=i)
+        matcher._next_block()
+
+
+def _only(ids, weights, values, keep: set[int] | None):
+    if keep is None:
+        return ids, weights, values
+    at = [i for i, d in enumerate(ids) if d in keep]
+    return (
+        [ids[i] for i in at],
+        [weights[i] for i in at],
+        None if values is None else [values[i] for i in at],
+    )
+
+
+def _as_text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _plain_or(q: wq.Or) -> bool:

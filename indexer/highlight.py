@@ -52,16 +52,15 @@ class Highlighter:
         spans = list(iter_words(text))
         marked: list[tuple[Span, str]] = []
         marked_index: set[int] = set()
+        # A text repeats its words: analyze each distinct word once.
+        seen: dict[str, str] = {}
         for i, span in enumerate(spans):
-            stem = (
-                next((t for t in index_terms(span.text, lang) if t in stems), "") if stems else ""
-            )
-            key = folded_term(span.text) if folded else ""
-            if stem:
-                marked.append((span, stem))
-                marked_index.add(i)
-            elif key and key in folded:
-                marked.append((span, key))
+            hit = seen.get(span.text)
+            if hit is None:
+                hit = _matched_term(span.text, lang, stems, folded)
+                seen[span.text] = hit
+            if hit:
+                marked.append((span, hit))
                 marked_index.add(i)
         if terms.organizations:
             for start, end, org_id in self.gazetteer.find_spans(
@@ -101,6 +100,19 @@ class Highlighter:
             suffix = ELLIPSIS if end < len(flat) or len(text) > SNIPPET_SCAN_CHARS else ""
             parts.append(prefix + piece + suffix)
         return " ".join(parts).replace(" ¶ ", " ")
+
+
+def _matched_term(word: str, lang: str, stems: set[str], folded: set[str]) -> str:
+    """The query term ``word`` matched (its stem, else its folded key), or ""."""
+    if stems:
+        for term in index_terms(word, lang):
+            if term in stems:
+                return term
+    if folded:
+        key = folded_term(word)
+        if key in folded:
+            return key
+    return ""
 
 
 def _word_end(text: str, limit: int) -> int:

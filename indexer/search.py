@@ -122,13 +122,14 @@ class SearchService:
             compiled = self.compiler.compile(request.query, searcher.reader())
             if compiled.browse and not _has_filters(request):
                 raise QueryError("type a query, or choose a filter to browse the archive")
-            scores, query, relaxed = self._scores(searcher, generation, compiled)
+            execution = QueryExecution(searcher, generation.statistics)
+            scores, query, relaxed = self._scores(execution, compiled)
             matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
             filters = self._filters(generation, request)
             final = _intersect(matches, filters.values())
             facets = self._facets(generation, request, matches, filters)
             total = len(final)
-            hits = self._hits(searcher, generation, request, query, compiled, final, scores)
+            hits = self._hits(execution, request, query, compiled, final, scores)
             suggestion = None
             if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
                 suggestion = self._suggest(
@@ -146,13 +147,12 @@ class SearchService:
         )
 
     def _scores(
-        self, searcher: Searcher, generation: Generation, compiled: CompiledQuery
+        self, execution: QueryExecution, compiled: CompiledQuery
     ) -> tuple[Scores, wq.Query, bool]:
         """Every matching document with its score (none when browsing), the query that
         found them, and whether that is the relaxed any-word query."""
         if compiled.browse:
             return {}, compiled.query, False
-        execution = QueryExecution(searcher, generation.statistics)
         scores = execution.scores(compiled.query)
         if not scores and compiled.relaxed is not None:
             relaxed = execution.scores(compiled.relaxed)
@@ -195,17 +195,18 @@ class SearchService:
             return self.gazetteer.label(value)
         return default_label(name, value)
 
-    def _hits(self, searcher, generation, request, query, compiled, final, scores: Scores):
+    def _hits(self, execution, request, query, compiled, final, scores: Scores):
+        searcher = execution.searcher
         start = (request.page - 1) * request.per_page
         if start >= len(final):
             return []
         limit = start + request.per_page
         if compiled.browse or request.sort == "date":
-            keys = generation.statistics.date_keys(searcher)
+            keys = execution.statistics.date_keys(searcher)
             ranked = newest_first(keys, final, limit)
         else:
             ranked = top_by_score(scores, final, limit)
-        terms = match_terms(query, searcher, compiled) if request.snippets else MatchTerms()
+        terms = match_terms(execution, query, compiled) if request.snippets else MatchTerms()
         hits = []
         for rank, docnum in enumerate(ranked[start:limit], start=start + 1):
             fields = searcher.stored_fields(docnum)
@@ -283,7 +284,8 @@ class SearchService:
             if query.strip():
                 try:
                     compiled = self.compiler.compile(query, searcher.reader())
-                    terms = match_terms(compiled.query, searcher, compiled)
+                    execution = QueryExecution(searcher, generation.statistics)
+                    terms = match_terms(execution, compiled.query, compiled)
                 except QueryError:
                     pass
         lang = fields.get("lang") or "en"
@@ -343,27 +345,11 @@ class SearchService:
         return {"status": "ok", "documents": documents, "generation": name}
 
 
-def match_terms(query: wq.Query, searcher: Searcher, compiled: CompiledQuery) -> MatchTerms:
+def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQuery) -> MatchTerms:
     """Index terms of the positive parts of ``query`` (expanded prefixes/fuzzy included)."""
     terms = MatchTerms(organizations=set(compiled.organizations))
-    reader = searcher.reader()
-
-    def walk(node: wq.Query) -> None:
-        if isinstance(node, wq.Not):
-            return
-        if isinstance(node, wq.AndNot):
-            walk(node.a)
-            return
-        if node.is_leaf():
-            for fieldname, text in node.existing_terms(reader, expand=True):
-                if isinstance(text, bytes):
-                    text = text.decode("utf-8")
-                terms.add(fieldname, text)
-            return
-        for child in node.children():
-            walk(child)
-
-    walk(query)
+    for fieldname, text in execution.matched_terms(query):
+        terms.add(fieldname, text)
     return terms
 
 
