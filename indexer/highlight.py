@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from .entities import Gazetteer
 from .language import folded_term, index_terms, is_stopword, normalize_word
 from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
-from .tokens import Span, iter_words
+from .tokens import WORD_PATTERN, Span, iter_words
 
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 100_000
@@ -31,6 +31,8 @@ class MatchTerms:
 
     by_field: dict[str, set[str]] = field(default_factory=dict)
     organizations: set[str] = field(default_factory=set)
+    # (field, word) -> the term it matched or "": one request's pages repeat their words
+    seen: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, fieldname: str, text: str) -> None:
         self.by_field.setdefault(fieldname, set()).add(text)
@@ -47,22 +49,25 @@ class Highlighter:
         self, text: str, lang: str, terms: MatchTerms, *, title: bool = False
     ) -> list[tuple[Span, str]]:
         """Word spans of ``text`` that the query matched, each with a key naming the term."""
-        stems = terms.by_field.get(title_field(lang) if title else body_field(lang), set())
+        fieldname = title_field(lang) if title else body_field(lang)
+        stems = terms.by_field.get(fieldname, set())
         folded = terms.by_field.get(FOLDED_TITLE if title else FOLDED_BODY, set())
-        spans = list(iter_words(text))
         marked: list[tuple[Span, str]] = []
         marked_index: set[int] = set()
-        # A text repeats its words: analyze each distinct word once.
-        seen: dict[str, str] = {}
-        for i, span in enumerate(spans):
-            hit = seen.get(span.text)
+        # Texts repeat their words: analyze each distinct word once per request, and
+        # make a Span only for the words that matched.
+        seen = terms.seen
+        for i, match in enumerate(WORD_PATTERN.finditer(text)):
+            word = match.group()
+            hit = seen.get((fieldname, word))
             if hit is None:
-                hit = _matched_term(span.text, lang, stems, folded)
-                seen[span.text] = hit
+                hit = _matched_term(word, lang, stems, folded)
+                seen[(fieldname, word)] = hit
             if hit:
-                marked.append((span, hit))
+                marked.append((Span(word, match.start(), match.end()), hit))
                 marked_index.add(i)
         if terms.organizations:
+            spans = list(iter_words(text))
             for start, end, org_id in self.gazetteer.find_spans(
                 [s.text for s in spans], lang, require_context=False
             ):
