@@ -9,6 +9,7 @@ again at the boundary, so a bug upstream cannot become script in a page.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -49,8 +50,18 @@ def clean_marked(html: str) -> Markup:
 
     Input is the indexer's escaped text with ``<mark>`` around matches; any
     other tag that slipped through is shown as text, never run as markup.
+    Text already in exactly that form (no ``<`` or ``>`` except whole, unnested
+    ``<mark>…</mark>`` pairs) cannot open any other element, so it is passed
+    as it is; bleach parses everything else. That check is what keeps bleach
+    (~0.25 ms a call, 20 calls a result page) off the hot path.
     """
-    return Markup(_cleaner().clean(html or ""))
+    html = html or ""
+    if _ONLY_MARKS.fullmatch(html):
+        return Markup(html)
+    return Markup(_cleaner().clean(html))
+
+
+_ONLY_MARKS = re.compile(r"(?:[^<>]|<mark>[^<>]*</mark>)*")
 
 
 def add_security_headers(response: Response) -> Response:

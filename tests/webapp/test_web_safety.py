@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from markupsafe import Markup
 
 from webapp.safety import SECURITY_HEADERS, RateLimiter, clean_marked
@@ -32,6 +33,36 @@ def test_already_escaped_text_is_not_unescaped() -> None:
 
 def test_unclosed_mark_is_closed() -> None:
     assert clean_marked("<mark>open") == "<mark>open</mark>"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<mark><mark>nested</mark></mark>",
+        "a < b and <mark>c</mark>",
+        "<mark>x</mark> <b>bold</b>",
+        "<MARK>upper</MARK>",
+        "<mark >space</mark>",
+        "</mark>stray",
+        "<mark>a</mark><mark/>",
+    ],
+)
+def test_anything_but_plain_marks_goes_through_bleach(text: str, only_plain_marks) -> None:
+    """The pass-through is only for text already in the indexer's exact form."""
+    cleaned = clean_marked(text)
+    only_plain_marks(cleaned)
+    assert str(cleaned) == str(_bleached(text))
+
+
+def _bleached(text: str) -> str:
+    import bleach
+
+    return bleach.clean(text, tags={"mark"}, attributes={}, protocols=set(), strip_comments=True)
+
+
+def test_plain_marks_pass_unchanged() -> None:
+    text = "Q&amp;A: <mark>Nağıyev</mark> said &quot;x&quot; — <mark>SSS</mark>'s forum"
+    assert clean_marked(text) == text
 
 
 def test_empty() -> None:
