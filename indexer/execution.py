@@ -461,7 +461,10 @@ def _local(wanted: list[int] | None, reader, offset: int) -> list[int] | None:
 
 def _term_info(reader, fieldname: str, btext: bytes):
     try:
-        return reader._terms.term_info(fieldname, btext)
+        terms = reader._terms
+        if fieldname not in terms._fieldmap:
+            return None  # no article of this segment has the field (e.g. body_ru)
+        return terms.term_info(fieldname, btext)
     except TermNotFound:
         return None
     except AttributeError:  # another reader type: the public way
