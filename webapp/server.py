@@ -1,8 +1,13 @@
 """Serving the app: gunicorn in production, Flask's server only for debugging.
 
 gunicorn runs in-process through its BaseApplication (no second command
-line to keep in step). gthread workers suit this app: requests mostly wait
-on the index files, and threads share one SearchService per worker.
+line to keep in step). gthread workers, one thread each by default: a search
+is CPU-bound Python, so more threads in one process only queue for the GIL
+and stretch every request they share it with. Measured with bench/webload.py
+on the 36k-article index, 2 workers, 8 clients: 4 threads each 149 req/s with
+p99 176 ms, 1 thread 162 req/s with p99 109 ms. gthread still parks idle
+keep-alive connections in its poller, so a waiting connection holds no
+thread; ``--threads`` raises the count for an index on slow network storage.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from gunicorn.app.base import BaseApplication
 
 from . import create_app
 
-THREADS = 4
+THREADS = 1
 
 
 class DossierServer(BaseApplication):
@@ -41,13 +46,13 @@ def _address(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def gunicorn_options(host: str, port: int, workers: int) -> dict[str, Any]:
+def gunicorn_options(host: str, port: int, workers: int, threads: int = THREADS) -> dict[str, Any]:
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return {
         "bind": bind,
         "workers": workers,
         "worker_class": "gthread",
-        "threads": THREADS,
+        "threads": threads,
         "preload_app": True,  # import once in the master; the index opens per worker
         "timeout": 30,
         "graceful_timeout": 10,
@@ -65,6 +70,7 @@ def serve(
     port: int = 8000,
     *,
     workers: int = 2,
+    threads: int = THREADS,
     debug: bool = False,
 ) -> None:
     """Serve the search page and API for ``index_dir`` until interrupted."""
@@ -83,10 +89,10 @@ def serve(
         return
     print(
         f"Dossier is serving {address} (index: {index_dir}; {workers} workers × "
-        f"{THREADS} threads). Ctrl+C stops.",
+        f"{threads} thread{'s' if threads != 1 else ''}). Ctrl+C stops.",
         flush=True,
     )
-    DossierServer(app, gunicorn_options(host, port, workers)).run()
+    DossierServer(app, gunicorn_options(host, port, workers, threads)).run()
 
 
 if __name__ == "__main__":  # python -m webapp.server INDEX_DIR [PORT]

@@ -157,7 +157,7 @@ def _raw(port: int, method: str, path: str, body: bytes = b"") -> tuple[int, byt
 
 
 def test_expensive_queries_do_not_take_a_real_server_down(kit, big_vocabulary_index) -> None:
-    """A burst of refused and expensive queries (1 worker, 4 threads) is answered,
+    """A burst of refused and expensive queries (1 worker, 1 thread) is answered,
     and the server stays healthy; oversized requests get their 4xx from gunicorn
     or the app."""
     server = kit.server(big_vocabulary_index, workers=1)

@@ -120,3 +120,15 @@ def test_serve_runs_gunicorn(index_dir: Path, repo: Path) -> None:
         out, err = process.communicate(timeout=20)
     assert f"Dossier is serving http://127.0.0.1:{port}/" in out
     assert "gthread" in err
+
+
+def test_serve_defaults_to_one_thread_per_worker_and_refuses_zero(tmp_path: Path) -> None:
+    from indexer.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["serve", "--index", str(tmp_path)])
+    assert (args.workers, args.threads) == (2, 1)
+    for option in ("--threads", "--workers"):
+        bad = parser.parse_args(["serve", "--index", str(tmp_path), option, "0"])
+        with pytest.raises(SystemExit, match="at least 1"):
+            bad.func(bad)
