@@ -32,13 +32,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from math import log
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import Matcher, WrappingMatcher
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from .dates import key_bounds
+from .lengths import length_column
 from .scoring import K1, BestField, Coordinated, Exhaustive, field_b
 
 Scores = dict[int, float]
@@ -126,20 +127,13 @@ def _leaves(searcher: Searcher) -> list[tuple[object, int]]:
 
 
 def _segment_lengths(reader, fieldname: str) -> bytes:
-    """One length byte per document of a segment, read straight from its lengths column."""
+    """One length byte per document of a segment (zeros where it has no lengths)."""
     doccount = reader.doc_count_all()
     try:
-        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:
-            return bytes(doccount)
-        raw = column._dbfile.get(column._basepos, column._count)
-    except AttributeError:  # another codec: ask document by document
-        from whoosh.util.numeric import length_to_byte
-
-        return bytes(
-            length_to_byte(reader.doc_field_length(d, fieldname, 0) or 0) for d in range(doccount)
-        )
-    return raw[:doccount] + bytes(max(0, doccount - len(raw)))
+        perdoc = reader._perdoc
+    except AttributeError:
+        perdoc = reader
+    return length_column(perdoc, fieldname, doccount) or bytes(doccount)
 
 
 def _segment_column(reader, fieldname: str) -> array:

@@ -41,9 +41,12 @@ from .documents import (
     load_documents,
 )
 from .entities import Gazetteer
+from .lengths import install_writer_lengths
 from .model import Document, DossierError, IndexUnavailableError
 from .schema import build_schema, document_fields
 from .store import IndexStore
+
+install_writer_lengths()
 
 PIPELINE_VERSION = "2"  # bump when cleaning/analysis changes, to re-index everything
 WRITER_MEMORY_MB = 256

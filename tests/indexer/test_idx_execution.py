@@ -181,3 +181,22 @@ def test_newest_first_is_whooshs_reversed_date_sort(segmented: Segmented) -> Non
         reference = searcher.search(query, limit=None, sortedby="date_sort", reverse=True)
         keys = generation.statistics.date_keys(searcher)
         assert newest_first(keys, matched, len(matched)) == [hit.docnum for hit in reference]
+
+
+def test_in_memory_lengths_answer_as_whoosh_does(segmented: Segmented) -> None:
+    """The writer's and the scorer's column-at-a-time lengths equal Whoosh's per-document
+    answers, including fields without lengths (ids, facets) and absent documents."""
+    from whoosh.writing import SegmentWriter
+
+    from indexer.lengths import InMemoryLengths, install_writer_lengths
+
+    install_writer_lengths()
+    assert SegmentWriter.per_document_reader.__module__ == "indexer.lengths"
+    with segmented.service.manager.acquire() as generation:
+        for reader, _ in generation.searcher().reader().leaf_readers():
+            perdoc = reader._perdoc
+            fast = InMemoryLengths(perdoc)
+            for fieldname in ("body_en", "body_de", "title_folded", "folded", "id", "org"):
+                for docnum in range(reader.doc_count_all()):
+                    expected = perdoc.doc_field_length(docnum, fieldname, 7)
+                    assert fast.doc_field_length(docnum, fieldname, 7) == expected
