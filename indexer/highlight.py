@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .entities import Gazetteer
-from .language import folded_term, index_terms, is_stopword, normalize_word
+from .language import folded_term, is_stopword, normalize_word, word_terms
 from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from .tokens import WORD_PATTERN, Span, iter_words
 
@@ -109,31 +109,15 @@ class Highlighter:
 
 def _matched_term(word: str, lang: str, stems: set[str], folded: set[str]) -> str:
     """The query term ``word`` matched (its stem, else its folded key), or ""."""
-    word_terms, key = _analysis(word, lang)
     if stems:
-        for term in word_terms:
+        for term in word_terms(word, lang)[1]:
             if term in stems:
                 return term
-    if folded and key in folded:
-        return key
+    if folded:
+        key = folded_term(word)
+        if key in folded:
+            return key
     return ""
-
-
-# Index terms and folded key per (language, word), shared by all requests of the process:
-# news text is Zipfian, so a bounded table serves most words of most snippets. Emptied
-# when full (dict operations are atomic under the GIL; a lost entry is only recomputed).
-_ANALYSED: dict[tuple[str, str], tuple[tuple[str, ...], str]] = {}
-ANALYSIS_CACHE_WORDS = 100_000
-
-
-def _analysis(word: str, lang: str) -> tuple[tuple[str, ...], str]:
-    key = (lang, word)
-    found = _ANALYSED.get(key)
-    if found is None:
-        if len(_ANALYSED) >= ANALYSIS_CACHE_WORDS:
-            _ANALYSED.clear()
-        found = _ANALYSED[key] = (tuple(index_terms(word, lang)), folded_term(word))
-    return found
 
 
 def _word_end(text: str, limit: int) -> int:
