@@ -592,12 +592,32 @@ def _without(scores: Scores, excluded: Iterable[int]) -> Scores:
 
 
 def top_by_score(scores: Scores, candidates: Iterable[int], count: int) -> list[int]:
-    """The ``count`` best candidates, highest score first, ties by document number
-    (the order Whoosh's collector gives)."""
-    return heapq.nsmallest(count, candidates, key=lambda d: (-scores.get(d, 0.0), d))
+    """The ``count`` best ``candidates`` (a subset of the scored documents, or any
+    documents when browsing with no scores), highest score first, ties by document
+    number (the order Whoosh's collector gives).
+
+    The count-th best score is found with ``heapq.nlargest`` over bare floats (compared
+    in C); only the documents at or above it are sorted with their tie-break.
+    """
+    if count <= 0:
+        return []
+    if not isinstance(candidates, dict | set | frozenset) or len(candidates) != len(scores):
+        scores = {d: scores.get(d, 0.0) for d in candidates}
+    if not scores:
+        return []
+    threshold = heapq.nlargest(count, scores.values())[-1]
+    best = sorted((-s, d) for d, s in scores.items() if s >= threshold)
+    return [d for _, d in best[:count]]
 
 
 def newest_first(keys: array, candidates: Iterable[int], count: int) -> list[int]:
     """The ``count`` newest candidates by date key, undated last; among equal dates the
     most recently indexed first (as Whoosh's reversed sort gives)."""
-    return heapq.nsmallest(count, candidates, key=lambda d: (-keys[d], -d))
+    if count <= 0:
+        return []
+    candidates = list(candidates)
+    if not candidates:
+        return []
+    threshold = heapq.nlargest(count, map(keys.__getitem__, candidates))[-1]
+    best = sorted((-keys[d], -d) for d in candidates if keys[d] >= threshold)
+    return [-d for _, d in best[:count]]

@@ -2,15 +2,23 @@
 
 Each facet value's documents are read once per searcher from the facet
 field's posting list (never from stored fields) and kept as a frozenset of
-document numbers. Counting is then set intersection: the matches of the
-query, narrowed by the filters of every *other* facet, intersected with each
-value's set. That is what makes multi-select work as users expect: choosing
-one language keeps the other languages listed with their counts.
+document numbers (filters intersect them). Counts are taken over the matches
+of the query narrowed by the filters of every *other* facet: that is what
+makes multi-select work as users expect: choosing one language keeps the
+other languages listed with their counts.
+
+For facets with one value per document (language, year, month, source) the
+cache also keeps each document's value as a small number in an array, so
+counting is one ``Counter`` pass over the matches in C instead of one set
+intersection per value (year: ~40 values, each probed by the whole match
+set); organizations (several per document, few documents) stay intersections.
 """
 
 from __future__ import annotations
 
 import threading
+from array import array
+from collections import Counter
 from collections.abc import Iterable
 
 from whoosh import query as wq
@@ -23,6 +31,7 @@ FACET_FIELDS = {"organization": "org", "lang": "lang", "year": "year", "month": 
 FACET_LABELS = {"organization": "Organization", "lang": "Language", "year": "Year",
                 "month": "Month", "source": "Source"}  # fmt: skip
 MAX_FACET_VALUES = {"organization": 25, "source": 25}
+SINGLE_VALUED = frozenset({"lang", "year", "month", "source"})  # at most one term per document
 
 
 class FacetCache:
@@ -32,6 +41,7 @@ class FacetCache:
         self._searcher = searcher
         self._lock = threading.Lock()
         self._values: dict[str, dict[str, frozenset[int]]] = {}
+        self._codes: dict[str, tuple[array, list[str]]] = {}
         self._all: frozenset[int] | None = None
 
     def values(self, fieldname: str) -> dict[str, frozenset[int]]:
@@ -47,6 +57,33 @@ class FacetCache:
                             out[value] = docs
                 self._values[fieldname] = out
             return self._values[fieldname]
+
+    def counts(self, fieldname: str, base: frozenset[int] | set[int]) -> dict[str, int]:
+        """Documents of ``base`` per value of the facet field (values with none left out)."""
+        if fieldname in SINGLE_VALUED:
+            codes, names = self._value_codes(fieldname)
+            counted = Counter(map(codes.__getitem__, base))
+            return {names[code]: n for code, n in counted.items() if code}
+        counts = {}
+        for value, docs in self.values(fieldname).items():
+            count = len(docs & base) if len(base) > len(docs) else len(base & docs)
+            if count:
+                counts[value] = count
+        return counts
+
+    def _value_codes(self, fieldname: str) -> tuple[array, list[str]]:
+        """Each document's value of a single-valued field as a number (0: none)."""
+        table = self.values(fieldname)
+        with self._lock:
+            if fieldname not in self._codes:
+                size = self._searcher.reader().doc_count_all()
+                names = ["", *table]
+                codes = array("H" if len(names) < 65_536 else "L", [0]) * size
+                for code, docs in enumerate(table.values(), start=1):
+                    for docnum in docs:
+                        codes[docnum] = code
+                self._codes[fieldname] = (codes, names)
+            return self._codes[fieldname]
 
     def docs(self, fieldname: str, values: Iterable[str]) -> frozenset[int]:
         table = self.values(fieldname)
@@ -77,13 +114,14 @@ def count_facet(
 ) -> Facet:
     """Counts of each value of facet ``name`` within ``base``; selected values always listed."""
     selected = set(selected)
+    counts = cache.counts(FACET_FIELDS[name], base)
     values = []
-    for value, docs in cache.values(FACET_FIELDS[name]).items():
+    for value in [*counts, *(v for v in selected if v not in counts)]:
         if restrict_prefix is not None and not value.startswith(restrict_prefix):
             continue
-        count = len(docs & base) if len(base) > len(docs) else len(base & docs)
-        if count or value in selected:
-            values.append(FacetValue(value, labeler(name, value), count, value in selected))
+        values.append(
+            FacetValue(value, labeler(name, value), counts.get(value, 0), value in selected)
+        )
     if name in ("year", "month"):
         values.sort(key=lambda v: (v.value == UNDATED, _negated(v.value)))
     else:

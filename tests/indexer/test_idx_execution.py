@@ -199,3 +199,36 @@ def test_in_memory_lengths_answer_as_whoosh_does(segmented: Segmented) -> None:
                 for docnum in range(reader.doc_count_all()):
                     expected = perdoc.doc_field_length(docnum, fieldname, 7)
                     assert fast.doc_field_length(docnum, fieldname, 7) == expected
+
+
+def test_top_and_newest_pages_of_a_filtered_set(segmented: Segmented) -> None:
+    """Pages cut from a filtered match set equal sorting that set in full."""
+    with segmented.service.manager.acquire() as generation:
+        searcher = generation.searcher()
+        query = _compiled(segmented.service, "security OR forum OR economy OR said", searcher)
+        scores = QueryExecution(searcher, generation.statistics).scores(query)
+        keys = generation.statistics.date_keys(searcher)
+        everything = frozenset(scores)
+        some = frozenset(d for d in scores if d % 3)
+        for candidates in (everything, some):
+            by_score = sorted(candidates, key=lambda d: (-scores[d], d))
+            by_date = sorted(candidates, key=lambda d: (-keys[d], -d))
+            for count in (1, 5, len(candidates), len(candidates) + 10):
+                assert top_by_score(scores, candidates, count) == by_score[:count]
+                assert newest_first(keys, candidates, count) == by_date[:count]
+        assert top_by_score({}, frozenset({4, 2, 9}), 2) == [2, 4]  # browsing: no scores
+        assert top_by_score(scores, everything, 0) == newest_first(keys, some, 0) == []
+
+
+@pytest.mark.parametrize("fieldname", ["lang", "year", "month", "source", "org"])
+def test_facet_counts_equal_set_intersections(segmented: Segmented, fieldname: str) -> None:
+    with segmented.service.manager.acquire() as generation:
+        searcher = generation.searcher()
+        cache = generation.facets
+        query = _compiled(segmented.service, "security OR forum OR Sicherheit", searcher)
+        matches = frozenset(QueryExecution(searcher, generation.statistics).scores(query))
+        for base in (matches, cache.all_docs(), frozenset()):
+            reference = {value: len(docs & base) for value, docs in cache.values(fieldname).items()}
+            reference = {value: n for value, n in reference.items() if n}
+            assert cache.counts(fieldname, base) == reference
+        assert cache.counts(fieldname, matches), "the query should match documents with values"
