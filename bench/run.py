@@ -437,7 +437,9 @@ def parse_args(argv: list[str] | None) -> Settings:
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
     parser.add_argument("--rounds", type=int, default=None, help="query rounds (default 5)")
     parser.add_argument(
-        "--growth", default=None, help="comma-separated synthetic corpus sizes (default 100000)"
+        "--growth",
+        default=None,
+        help="comma-separated synthetic corpus sizes (default 100000,300000)",
     )
     parser.add_argument("--clients", default=None, help="web client counts (default 1,8,32)")
     parser.add_argument(
@@ -462,7 +464,7 @@ def parse_args(argv: list[str] | None) -> Settings:
         work=args.work,
         quick=quick,
         rounds=args.rounds or (3 if quick else 5),
-        growth=ints(args.growth, "1500" if quick else "100000"),
+        growth=ints(args.growth, "1500" if quick else "100000,300000"),
         growth_rounds=2 if quick else 3,
         growth_engines=("dossier", "fts5", "tantivy"),
         clients=ints(args.clients, "1,8" if quick else "1,8,32"),

@@ -58,6 +58,10 @@ WRITER_MEMORY_MB = 256
 # (each extra segment costs every query a little, and every searcher a few files).
 SEGMENT_CHARS = 6_000_000  # about 4,000 news articles
 MAX_SEGMENTS = 10
+# ...but never more than this per segment: past ~18 M characters a segment's posting
+# pool outgrows SEGMENT_MEMORY_MB and Whoosh spills it (seen at 300k articles, where
+# 35 M-character segments spilled every half minute and the rate fell by a third).
+MAX_SEGMENT_CHARS = 12_000_000
 SEGMENT_MEMORY_MB = 512  # Whoosh's estimate of its posting pool; past it, it spills
 # Segments are written as plain files, not one compound file: Whoosh reads a file
 # inside a compound segment by copying it into memory (BytesIO over the mmap), in
@@ -315,7 +319,7 @@ def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _Se
     """A writer for an existing generation (``size`` None), or a segmented one for a fresh one."""
     if size is None:
         return ix.writer(limitmb=WRITER_MEMORY_MB, compound=COMPOUND)
-    chars = max(SEGMENT_CHARS, size // MAX_SEGMENTS)
+    chars = min(max(SEGMENT_CHARS, size // MAX_SEGMENTS), MAX_SEGMENT_CHARS)
     if workers <= 1:
         return _SegmentedWriter(
             lambda: ix.writer(limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND), chars
