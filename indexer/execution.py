@@ -56,6 +56,7 @@ class IndexStatistics:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._dates_lock = threading.Lock()
         self._lengths: dict[str, bytes] = {}
         self._norms: dict[str, list[float]] = {}
         self._dates: tuple[array, array, array, list[int]] | None = None
@@ -89,12 +90,13 @@ class IndexStatistics:
             return self._live
 
     def _date_columns(self, searcher: Searcher) -> tuple[array, array, array, list[int]]:
-        with self._lock:
+        # A lock of its own: reading the column must not hold up scoring in other threads.
+        with self._dates_lock:
             if self._dates is None:
-                keys = array("L")
+                keys = array("I")
                 for reader, _ in _leaves(searcher):
                     keys.extend(_segment_column(reader, "date_sort"))
-                starts, ends = array("L", keys), array("L", keys)
+                starts, ends = array("I", keys), array("I", keys)
                 for docnum, key in enumerate(keys):
                     starts[docnum], ends[docnum] = key_bounds(key)
                 by_start = sorted(range(len(keys)), key=starts.__getitem__)
@@ -139,22 +141,22 @@ def _segment_lengths(reader, fieldname: str) -> bytes:
 def _segment_column(reader, fieldname: str) -> array:
     """A segment's unsigned 32-bit column (``date_sort``) as an array, 0 where missing."""
     doccount = reader.doc_count_all()
-    values = array("L", bytes(array("L").itemsize * doccount))
+    values = array("I", [0]) * doccount
     if not doccount or not reader.has_column(fieldname):
         return values
-    column = reader.column_reader(fieldname)
+    column = reader.column_reader(fieldname, translate=False)
     try:
-        raw = column._dbfile.get(column._basepos, column._count * column._fixedlen)
-        stored = array(column._typecode, raw)
-        if column._typecode not in "IL":
+        if column._typecode != "I":
             raise AttributeError(column._typecode)
+        count = min(column._count, doccount)
+        stored = array("I", column._dbfile.get(column._basepos, count * column._fixedlen))
     except AttributeError:  # another column layout: read value by value
         for docnum in range(doccount):
             values[docnum] = column[docnum]
         return values
     if sys.byteorder == "little":
         stored.byteswap()  # columns are big-endian on disk
-    values[: len(stored)] = array("L", stored)
+    values[:count] = stored
     return values
 
 
@@ -236,9 +238,13 @@ class QueryExecution:
             excluded = self._eval(q.query, within)
             return {d: 1.0 for d in candidates if d not in excluded}
         if isinstance(q, wq.Prefix | wq.Wildcard):
-            words = self._expansions(q)
-            parts = [self._term(q.fieldname, w, within) for w in words]
-            return _scaled(_union_sum(parts), q.boost)  # Whoosh's Or of the words
+            # Whoosh's Or of the words, summed as each is read: a short prefix has many
+            # words, and holding every word's scores at once would cost memory.
+            total: Scores = {}
+            for word in self._expansions(q):
+                for d, s in self._term(q.fieldname, word, within, memo=False).items():
+                    total[d] = total.get(d, 0.0) + s
+            return _scaled(total, q.boost)
         if isinstance(q, wq.Phrase) and q.slop == 1:
             return self._phrase(q, within)
         return self._matched(q)
@@ -247,7 +253,8 @@ class QueryExecution:
         negatives = [c.query for c in subqueries if isinstance(c, wq.Not)]
         positives = [c for c in subqueries if not isinstance(c, wq.Not)]
         if not positives:
-            return self._eval(wq.Not(wq.Or(negatives)), within)
+            scores = self._eval(wq.Not(wq.Or(negatives)), within)
+            return {d: float(len(negatives)) for d in scores}
         positives.sort(key=self._estimate)
         result = self._eval(positives[0], within)
         for other in positives[1:]:
@@ -259,6 +266,8 @@ class QueryExecution:
             if not result:
                 break
             result = _without(result, self._eval(negative, result.keys()))
+        if negatives:  # each NOT part is Whoosh's InverseMatcher, which scores 1.0
+            result = {d: s + len(negatives) for d, s in result.items()}
         return result
 
     def _estimate(self, q: wq.Query) -> int:
@@ -311,6 +320,7 @@ class QueryExecution:
         text: str | bytes,
         within: Within = None,
         encoded: dict[int, bytes] | None = None,
+        memo: bool = True,
     ) -> Scores:
         """BM25 of one term in every live document that has it (or those ``within``);
         ``encoded`` collects each document's encoded positions on the same read."""
@@ -336,7 +346,7 @@ class QueryExecution:
         for reader, offset, _ in segments:
             for d in reader.deleted_docs_set:
                 found.pop(d + offset, None)
-        if within is None and encoded is None:
+        if memo and within is None and encoded is None:
             self._terms[key] = found
         return found
 

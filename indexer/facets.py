@@ -114,9 +114,11 @@ def count_facet(
 ) -> Facet:
     """Counts of each value of facet ``name`` within ``base``; selected values always listed."""
     selected = set(selected)
-    counts = cache.counts(FACET_FIELDS[name], base)
+    fieldname = FACET_FIELDS[name]
+    counts = cache.counts(fieldname, base)
+    known = cache.values(fieldname)  # a selected value the index lacks is not listed
     values = []
-    for value in [*counts, *(v for v in selected if v not in counts)]:
+    for value in [*counts, *(v for v in selected if v not in counts and v in known)]:
         if restrict_prefix is not None and not value.startswith(restrict_prefix):
             continue
         values.append(
