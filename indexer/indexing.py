@@ -157,6 +157,17 @@ def build_index(
                 report.problems.append(
                     LoadProblem(str(index_dir), f"{exc}; rebuilding it", severity="warning")
                 )
+        if ix is not None and _layout(ix.schema) != _layout(build_schema()):
+            # Still readable and searchable, and updated in its own layout; rebuilding
+            # here would drop documents indexed from paths not given this time.
+            report.problems.append(
+                LoadProblem(
+                    str(index_dir),
+                    "the index has an older field layout (it still works); "
+                    "`dossier index --rebuild` with all its sources gives it the current one",
+                    severity="warning",
+                )
+            )
         if ix is None:
             generation, ix = store.new_generation()
             report.rebuilt = True
@@ -185,6 +196,11 @@ def build_index(
         report.generation = store.generation_id()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _layout(schema) -> list[tuple[str, str]]:
+    """Field names and types: what must match for an index to have the current layout."""
+    return sorted((name, type(schema[name]).__name__) for name in schema.names())
 
 
 def _write_documents(

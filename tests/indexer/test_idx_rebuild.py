@@ -120,3 +120,41 @@ def test_dangling_current_is_unavailable_not_a_crash(
     report = build_index([corpus], root)  # the next writer builds a fresh generation
     assert report.rebuilt and report.added == 5
     assert service.health()["status"] == "ok"
+
+
+def test_an_index_of_an_older_field_layout_is_updated_in_place_with_a_warning(
+    tmp_path: Path, corpus: Path, open_service
+) -> None:
+    """An index written by an older version (here: one with the date_start field that
+    versions before the date column had) keeps working and is updated in its own
+    layout, never silently rebuilt from a subset of its sources; the report says how to
+    move it to the current layout, and --rebuild does."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import NUMERIC
+
+    from indexer.schema import build_schema
+    from indexer.store import GENERATION_PREFIX
+
+    root = tmp_path / "index"
+    old = root / f"{GENERATION_PREFIX}1"
+    old.mkdir(parents=True)
+    schema = build_schema()
+    schema.add("date_start", NUMERIC(int, bits=32, signed=False))
+    whoosh_index.create_in(str(old), schema)
+    IndexStore(root).swap(old)
+
+    report = build_index([corpus], root)
+    assert report.added == 5 and not report.errors and not report.rebuilt
+    warnings = [p for p in report.problems if "older field layout" in p.reason]
+    assert len(warnings) == 1 and warnings[0].severity == "warning"
+    assert "--rebuild" in warnings[0].reason
+    fresh = tmp_path / "fresh"
+    build_index([corpus], fresh)
+    for request in (SearchRequest(query="Nagiyev", sort="date"), SearchRequest(query="forum")):
+        expected = [hit.id for hit in open_service(fresh).search(request).hits]
+        assert expected
+        assert [hit.id for hit in open_service(root).search(request).hits] == expected
+
+    rebuilt = build_index([corpus], root, rebuild=True)
+    assert rebuilt.rebuilt and not [p for p in rebuilt.problems if "layout" in p.reason]
+    assert not [p for p in build_index([corpus], root).problems if "layout" in p.reason]
