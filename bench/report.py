@@ -109,6 +109,16 @@ def targets(results: Any) -> list[tuple[str, str, bool | None]]:
         rows.append((f"query p95 at {big[0]['docs']:,} ≤ 150 ms", f"{p95:.0f} ms", p95 <= 150))
     else:
         rows.append(("query p95 at 300,000 ≤ 150 ms", "not measured in this run", None))
+    if big and big[0]["engines"].get("dossier", {}).get("peak_rss_mb"):
+        peak = big[0]["engines"]["dossier"]["peak_rss_mb"]
+        rows.append(
+            (
+                f"query process memory at {big[0]['docs']:,} < 400 MB "
+                "(one SearchService, as in a web worker)",
+                f"peak {peak:.0f} MB",
+                peak < 400,
+            )
+        )
     if base and len(growth) > 1 and "dossier" in base["engines"]:
         last = points[-1]
         r0 = base["engines"]["dossier"]["docs_per_s"]
@@ -339,6 +349,13 @@ def _growth_table(results: Any, plot: Path) -> list[str]:
             + " | ".join(cells)
             + " |"
         )
+    memory = [
+        f"{g['docs']:,}: {g['engines']['dossier']['peak_rss_mb']:.0f} MB"
+        for g in growth_points(results)
+        if g["engines"].get("dossier", {}).get("peak_rss_mb")
+    ]
+    if memory:
+        lines += ["", "Dossier's query process, peak resident memory: " + "; ".join(memory) + "."]
     for failed in getattr(results, "growth_failed", None) or []:
         lines += ["", f"The {failed['docs']:,}-article point failed: `{failed['error'][-200:]}`"]
     return [*lines, ""]

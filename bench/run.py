@@ -416,6 +416,8 @@ def _growth_point(docs: int, builds: dict, summary: dict, kind: str) -> dict:
                 "p50_ms": summary[name]["p50_ms"],
                 "p95_ms": summary[name]["p95_ms"],
                 "bytes_per_doc": builds[name]["bytes_per_doc"],
+                # the query process holds one SearchService, as a web worker does
+                "peak_rss_mb": summary[name].get("peak_rss_mb", 0.0),
             }
             for name in summary
             if name in builds
