@@ -36,21 +36,15 @@ MARKER = "<!-- Everything below is written by bench/profile.py. -->"
 PY_SPY = Path(sys.executable).with_name("py-spy")
 
 
+def record(output: Path, *target: str) -> list[str]:
+    """py-spy's command line: raw samples at 200 Hz into ``output``, of ``target``."""
+    return [str(PY_SPY), "record", "--rate", "200", "--format", "raw", "--output", str(output),
+            *target]  # fmt: skip
+
+
 def py_spy(output: Path, command: list[str], stdin: str | None = None) -> None:
     subprocess.run(
-        [
-            str(PY_SPY),
-            "record",
-            "--rate",
-            "200",
-            "--format",
-            "raw",
-            "--output",
-            str(output),
-            "--subprocesses",
-            "--",
-            *command,
-        ],
+        record(output, "--subprocesses", "--", *command),
         input=stdin,
         text=True,
         cwd=REPO,
@@ -124,20 +118,7 @@ def profile_web(index: Path, work: Path, seconds: float) -> Path:
         load(server.port, 8, 3.0)  # warm the worker's caches
         pid = server.workers()[0]
         spy = subprocess.Popen(
-            [
-                str(PY_SPY),
-                "record",
-                "--rate",
-                "200",
-                "--format",
-                "raw",
-                "--output",
-                str(raw),
-                "--pid",
-                str(pid),
-                "--duration",
-                str(int(seconds)),
-            ],
+            record(raw, "--pid", str(pid), "--duration", str(int(seconds))),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

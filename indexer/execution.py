@@ -16,9 +16,10 @@ and the same rules for combining fields and words. Those classes stay the
 reference; the tests compare both on real indexes. Phrases and anything
 unusual still run through Whoosh's own matchers, one leaf at a time.
 
-One deliberate difference: Whoosh drops a prefix's boost when the prefix
-expands to a single word (``MultiTerm.matcher``); here a title prefix match
-always counts ``TITLE_BOOST``.
+One deliberate difference: a prefix or wildcard scores BM25 summed over the
+words it expands to, with its field's boost. Whoosh gives an expansion of
+several words a constant score and drops the boost of a one-word expansion
+(``MultiTerm.matcher``).
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ class IndexStatistics:
 
     Built on first use and shared by every thread of the generation (document
     numbers do not change within it): field lengths as one byte per document
-    (Whoosh's own encoding, 1 byte × documents × fields), the deleted
-    documents, and the date sort keys with their period bounds.
+    (Whoosh's own encoding, 1 byte × documents × fields), the live (not
+    deleted) documents, and the date sort keys with their period bounds.
     """
 
     def __init__(self) -> None:
@@ -160,19 +161,11 @@ def _segment_column(reader, fieldname: str) -> array:
     return values
 
 
-def _blocks(
+def _all_postings(
     matcher: Matcher, values: bool = False
-) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]]:
-    """(document numbers, term frequencies, encoded values) of a posting list, by block."""
-    if isinstance(matcher, W3LeafMatcher):
-        while matcher.is_active():
-            matcher._read_ids()
-            matcher._read_weights()
-            if values:
-                matcher._read_values()
-            yield matcher._ids, matcher._weights, matcher._values if values else None
-            matcher._next_block()
-        return
+) -> tuple[list[int], list[float], list[bytes] | None]:
+    """(document numbers, term frequencies, encoded values) of any other matcher (inlined
+    postings, other codecs), posting by posting."""
     ids, weights, encoded = [], [], []
     while matcher.is_active():
         ids.append(matcher.id())
@@ -180,7 +173,7 @@ def _blocks(
         if values:
             encoded.append(matcher.value())
         matcher.next()
-    yield ids, weights, encoded if values else None
+    return ids, weights, encoded if values else None
 
 
 class QueryExecution:
@@ -296,14 +289,21 @@ class QueryExecution:
 
     # --- leaves ---
 
+    def _key(self, fieldname: str, text: str | bytes) -> tuple[str, bytes] | None:
+        """(field, term bytes), or None for a field the schema lacks or an unusable text."""
+        if isinstance(text, bytes):
+            return fieldname, text
+        try:
+            return fieldname, self.searcher.schema[fieldname].to_bytes(text)
+        except (KeyError, ValueError):
+            return None
+
     def _lookup(self, fieldname: str, text: str | bytes) -> list[tuple[object, int, object]]:
         """(segment reader, offset, term info) of every segment holding the term."""
-        try:
-            schema_field = self.searcher.schema[fieldname]
-            btext = text if isinstance(text, bytes) else schema_field.to_bytes(text)
-        except (KeyError, ValueError):
+        key = self._key(fieldname, text)
+        if key is None:
             return []
-        key = (fieldname, btext)
+        btext = key[1]
         found = self._lookups.get(key)
         if found is None:
             found = []
@@ -327,8 +327,8 @@ class QueryExecution:
         segments = self._lookup(fieldname, text)
         if not segments:
             return {}
-        btext = text if isinstance(text, bytes) else self.searcher.schema[fieldname].to_bytes(text)
-        key = (fieldname, btext)
+        key = self._key(fieldname, text)
+        btext = key[1]
         found = self._terms.get(key) if encoded is None else None
         if found is not None:
             return found
@@ -494,8 +494,7 @@ def _id_weight_blocks(
         return
     keep = None if wanted is None else set(wanted)
     if not isinstance(matcher, W3LeafMatcher):
-        for block in _blocks(matcher, values):
-            yield _only(*block, keep)
+        yield _only(*_all_postings(matcher, values), keep)
         return
     i = 0
     while matcher.is_active():
