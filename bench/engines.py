@@ -63,7 +63,7 @@ def dir_size(path: Path) -> int:
 
 def organizations_for(records: Iterable[Record]) -> dict[str, list[str]]:
     """Organization ids per record id, found by Dossier's gazetteer (for the baselines)."""
-    from indexer.entities import Gazetteer
+    from indexer.ingest.organizations import Gazetteer
 
     gaz = Gazetteer.load(None)
     out = {}
@@ -107,7 +107,7 @@ class DossierEngine:
         return report.added
 
     def size(self) -> int:
-        from indexer.store import IndexStore
+        from indexer.index.store import IndexStore
 
         return IndexStore(self.index).size_bytes()
 

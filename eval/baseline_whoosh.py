@@ -19,8 +19,8 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import OrGroup, QueryParser
 
-from indexer.documents import DocumentBuilder, load_documents
-from indexer.entities import Gazetteer
+from indexer.ingest.documents import DocumentBuilder, load_documents
+from indexer.ingest.organizations import Gazetteer
 from indexer.model import Document
 
 Run = dict[str, list[tuple[str, float]]]

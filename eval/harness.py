@@ -31,7 +31,7 @@ from ir_measures import AP, P, R, nDCG
 
 from eval.baseline_whoosh import whoosh_ranking
 from indexer import QueryError, SearchLimits, SearchRequest, SearchService, build_index
-from indexer.tokens import words
+from indexer.analysis.tokens import words
 
 DEPTH = 1000
 MEASURES = {"MAP": AP, "nDCG@10": nDCG @ 10, "P@10": P @ 10, "R@1000": R @ 1000}

@@ -3,8 +3,8 @@
 The public surface is small on purpose; everything else is internal.
 """
 
-from .indexing import IndexReport, build_index, delete_documents
-from .model import (
+from indexer.index.writing import IndexReport, build_index, delete_documents
+from indexer.model import (
     DocumentNotFoundError,
     DossierError,
     IndexLockedError,
@@ -15,7 +15,7 @@ from .model import (
     SearchRequest,
     SearchResult,
 )
-from .search import SearchService
+from indexer.search.service import SearchService
 
 __all__ = [
     "DocumentNotFoundError",

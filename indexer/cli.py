@@ -15,12 +15,12 @@ from dataclasses import asdict
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from .documents import DocumentBuilder, load_documents
-from .entities import Gazetteer
-from .indexing import build_index, delete_documents
-from .model import Document, DossierError, SearchRequest
-from .org_suggest import suggest_organizations
-from .search import SearchService, parse_date
+from indexer.index.writing import build_index, delete_documents
+from indexer.ingest.documents import DocumentBuilder, load_documents
+from indexer.ingest.gazetteer_suggestions import suggest_organizations
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import Document, DossierError, SearchRequest
+from indexer.search.service import SearchService, parse_date
 
 COMMANDS_GROUP = "dossier.commands"
 DEFAULT_CORPUS = Path("corpus")

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from indexer import SearchRequest, SearchResult, SearchService, build_index
-from indexer.indexing import IndexReport
-from indexer.store import IndexStore
+from indexer.index.store import IndexStore
+from indexer.index.writing import IndexReport
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "corpus"

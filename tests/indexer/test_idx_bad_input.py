@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from indexer import IndexReport, SearchRequest, build_index
-from indexer.documents import MAX_BODY_CHARS
+from indexer.ingest.documents import MAX_BODY_CHARS
 
 GOOD = "Harbour authorities reviewed grain exports. Customs checks were discussed."
 

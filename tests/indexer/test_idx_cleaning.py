@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer.cleaning import TITLE_MAX_CHARS, clean, split_title, strip_dateline
-from indexer.entities import Gazetteer
+from indexer.ingest.cleaning import TITLE_MAX_CHARS, clean, split_title, strip_dateline
+from indexer.ingest.organizations import Gazetteer
 
 
 @pytest.fixture(scope="module")

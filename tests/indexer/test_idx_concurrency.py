@@ -24,11 +24,11 @@ from indexer import (
     build_index,
     delete_documents,
 )
-from indexer.store import IndexStore
+from indexer.index.store import IndexStore
 
 HOLDER = """
 import sys
-from indexer.store import IndexStore
+from indexer.index.store import IndexStore
 
 with IndexStore(sys.argv[1]).writer_lock():
     print("locked", flush=True)

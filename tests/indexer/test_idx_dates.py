@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer import SearchRequest, build_index
-from indexer.dates import (
+from indexer.ingest.dates import (
     DATELINE_REGION,
     date_from_dateline,
     month_of,

@@ -1,6 +1,6 @@
 """Term-at-a-time query execution gives what Whoosh's matchers give.
 
-``indexer.execution`` replaces Whoosh's document-at-a-time matchers for speed;
+``indexer.search.execution`` replaces Whoosh's document-at-a-time matchers for speed;
 Whoosh stays the reference. The index here is the multilingual evaluation set
 written in three commits with deletions and an update in between, so postings
 span several segments and some documents are deleted: every query must find
@@ -20,9 +20,9 @@ import pytest
 from whoosh import query as wq
 
 from indexer import SearchRequest, SearchService, build_index, delete_documents
-from indexer.dates import date_key, period_bounds
-from indexer.execution import QueryExecution, newest_first, top_by_score
-from indexer.querying import TITLE_BOOST
+from indexer.ingest.dates import date_key, period_bounds
+from indexer.search.execution import QueryExecution, newest_first, top_by_score
+from indexer.search.parsing import TITLE_BOOST
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "eval" / "multilingual" / "docs.jsonl"
@@ -189,10 +189,10 @@ def test_in_memory_lengths_answer_as_whoosh_does(segmented: Segmented) -> None:
     answers, including fields without lengths (ids, facets) and absent documents."""
     from whoosh.writing import SegmentWriter
 
-    from indexer.lengths import InMemoryLengths, install_writer_lengths
+    from indexer.index.lengths import InMemoryLengths, install_writer_lengths
 
     install_writer_lengths()
-    assert SegmentWriter.per_document_reader.__module__ == "indexer.lengths"
+    assert SegmentWriter.per_document_reader.__module__ == "indexer.index.lengths"
     with segmented.service.manager.acquire() as generation:
         for reader, _ in generation.searcher().reader().leaf_readers():
             perdoc = reader._perdoc
@@ -239,7 +239,7 @@ def test_facet_counts_equal_set_intersections(segmented: Segmented, fieldname: s
 def test_date_keys_are_the_stored_dates(segmented: Segmented) -> None:
     """The date column is read in bulk (big-endian 32-bit values) and agrees with the
     stored date of every document; undated documents have key 0."""
-    from indexer.dates import sort_key
+    from indexer.ingest.dates import sort_key
 
     with segmented.service.manager.acquire() as generation:
         searcher = generation.searcher()

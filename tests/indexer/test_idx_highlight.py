@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from indexer import SearchRequest, build_index
-from indexer.folding import name_key
-from indexer.language import stem_word
-from indexer.tokens import words
+from indexer.analysis.folding import name_key
+from indexer.analysis.language import stem_word
+from indexer.analysis.tokens import words
 
 MARKED = re.compile(r"<mark>(.*?)</mark>")
 TAG = re.compile(r"</?[A-Za-z][^>]*>")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from indexer import SearchRequest, build_index
-from indexer.folding import fold, name_key
-from indexer.language import (
+from indexer.analysis.folding import fold, name_key
+from indexer.analysis.language import (
     analyze_words,
     detect_language,
     fold_words,

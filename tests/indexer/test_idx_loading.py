@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from indexer import build_index
-from indexer.documents import (
+from indexer.ingest.documents import (
     DocumentBuilder,
     LoadProblem,
     iter_corpus_files,
     load_documents,
 )
-from indexer.entities import Gazetteer
+from indexer.ingest.organizations import Gazetteer
 from indexer.model import Document
 
 Stored = Callable[[Path], dict[str, dict[str, Any]]]

@@ -13,11 +13,11 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.cleaning import TITLE_MAX_CHARS, clean, split_title
-from indexer.dates import date_from_dateline, normalize_record_date, sort_key, year_of
-from indexer.folding import fold, name_key
-from indexer.language import analyze_words, detect_language
-from indexer.tokens import iter_words, words
+from indexer.analysis.folding import fold, name_key
+from indexer.analysis.language import analyze_words, detect_language
+from indexer.analysis.tokens import iter_words, words
+from indexer.ingest.cleaning import TITLE_MAX_CHARS, clean, split_title
+from indexer.ingest.dates import date_from_dateline, normalize_record_date, sort_key, year_of
 
 PROPERTY = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 

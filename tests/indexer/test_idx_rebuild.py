@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from indexer import DocumentNotFoundError, IndexUnavailableError, SearchRequest, build_index
-from indexer.store import CURRENT, PREVIOUS, IndexStore
+from indexer.index.store import CURRENT, PREVIOUS, IndexStore
 
 
 def generations(root: Path) -> set[str]:
@@ -132,8 +132,8 @@ def test_an_index_of_an_older_field_layout_is_updated_in_place_with_a_warning(
     from whoosh import index as whoosh_index
     from whoosh.fields import NUMERIC
 
-    from indexer.schema import build_schema
-    from indexer.store import GENERATION_PREFIX
+    from indexer.index.schema import build_schema
+    from indexer.index.store import GENERATION_PREFIX
 
     root = tmp_path / "index"
     old = root / f"{GENERATION_PREFIX}1"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from indexer import SearchService
-from indexer.entities import Gazetteer
+from indexer.ingest.organizations import Gazetteer
 
 EXPECTED: dict[str, dict[str, object]] = {
     "000": {

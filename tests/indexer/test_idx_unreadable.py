@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from indexer import SearchRequest, SearchService, build_index
-from indexer.store import IndexStore
+from indexer.index.store import IndexStore
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -28,12 +28,8 @@ from indexer import (
     SearchService,
     build_index,
 )
-from indexer.cleaning import clean, split_title
-from indexer.dates import date_from_dateline, normalize_record_date
-from indexer.documents import DocumentBuilder, LoadProblem, Unchanged, load_documents
-from indexer.entities import Gazetteer
-from indexer.folding import fold, name_key
-from indexer.language import (
+from indexer.analysis.folding import fold, name_key
+from indexer.analysis.language import (
     analyze_words,
     detect_language,
     fold_words,
@@ -41,8 +37,12 @@ from indexer.language import (
     index_terms,
     language_analyzer,
 )
+from indexer.analysis.tokens import words
+from indexer.ingest.cleaning import clean, split_title
+from indexer.ingest.dates import date_from_dateline, normalize_record_date
+from indexer.ingest.documents import DocumentBuilder, LoadProblem, Unchanged, load_documents
+from indexer.ingest.organizations import Gazetteer
 from indexer.model import SUPPORTED_LANGUAGES, Document
-from indexer.tokens import words
 
 SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

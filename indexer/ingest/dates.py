@@ -11,7 +11,7 @@ import calendar
 import re
 from datetime import date
 
-from .folding import casefold_turkic
+from indexer.analysis.folding import casefold_turkic
 
 DATELINE_REGION = 240  # characters at the start of the body where a dateline may stand
 

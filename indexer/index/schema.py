@@ -11,9 +11,9 @@ from __future__ import annotations
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
-from .dates import month_of, sort_key, year_of
-from .language import folded_analyzer, language_analyzer
-from .model import SUPPORTED_LANGUAGES, UNDATED, Document
+from indexer.analysis.language import folded_analyzer, language_analyzer
+from indexer.ingest.dates import month_of, sort_key, year_of
+from indexer.model import SUPPORTED_LANGUAGES, UNDATED, Document
 
 
 def title_field(lang: str) -> str:

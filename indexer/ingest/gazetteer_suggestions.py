@@ -15,10 +15,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .entities import Gazetteer
-from .folding import fold
-from .model import Document
-from .tokens import iter_words
+from indexer.analysis.folding import fold
+from indexer.analysis.tokens import iter_words
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import Document
 
 ORG_WORDS = {
     fold(w)

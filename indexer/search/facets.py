@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .model import LANGUAGE_NAMES, UNDATED, Facet, FacetValue
+from indexer.model import LANGUAGE_NAMES, UNDATED, Facet, FacetValue
 
 FACET_FIELDS = {"organization": "org", "lang": "lang", "year": "year", "month": "month",
                 "source": "source"}  # fmt: skip

@@ -23,9 +23,8 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import QueryParser, plugins, syntax
 from whoosh.reading import IndexReader
 
-from .entities import Gazetteer
-from .folding import fold, name_key
-from .language import (
+from indexer.analysis.folding import fold, name_key
+from indexer.analysis.language import (
     LANGUAGES,
     analyze_words,
     fold_words,
@@ -34,10 +33,11 @@ from .language import (
     normalize_word,
     stem_word,
 )
-from .model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
-from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
-from .scoring import BestField, Coordinated, Exhaustive
-from .tokens import WORD_PATTERN, words
+from indexer.analysis.tokens import WORD_PATTERN, words
+from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
+from indexer.search.scoring import BestField, Coordinated, Exhaustive
 
 # Ranking constants, each kept because it measured better on the TREC collections and
 # the multilingual set (eval/RESULTS.md has the figures before and after each change).

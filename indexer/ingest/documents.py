@@ -17,11 +17,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cleaning import clean, split_title
-from .dates import date_from_dateline, normalize_record_date
-from .entities import Gazetteer
-from .language import detect_language
-from .model import SUPPORTED_LANGUAGES, Document
+from indexer.analysis.language import detect_language
+from indexer.ingest.cleaning import clean, split_title
+from indexer.ingest.dates import date_from_dateline, normalize_record_date
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import SUPPORTED_LANGUAGES, Document
 
 SUFFIXES = (".txt", ".jsonl")
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article or .jsonl file larger than this is refused

@@ -19,10 +19,10 @@ from functools import lru_cache
 import Stemmer
 from whoosh.analysis import Filter, RegexTokenizer, Token
 
-from .folding import casefold_default, casefold_turkic, name_key
-from .model import SUPPORTED_LANGUAGES
-from .stopwords import STOPWORDS
-from .tokens import WORD_PATTERN, strip_suffix_after_apostrophe
+from indexer.analysis.folding import casefold_default, casefold_turkic, name_key
+from indexer.analysis.stopwords import STOPWORDS
+from indexer.analysis.tokens import WORD_PATTERN, strip_suffix_after_apostrophe
+from indexer.model import SUPPORTED_LANGUAGES
 
 DEFAULT_LANGUAGE = "en"
 MIN_DETECTION_CONFIDENCE = 0.5

@@ -14,10 +14,10 @@ import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .entities import Gazetteer
-from .language import folded_term, is_stopword, normalize_word, word_terms
-from .schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
-from .tokens import WORD_PATTERN, Span, iter_words
+from indexer.analysis.language import folded_term, is_stopword, normalize_word, word_terms
+from indexer.analysis.tokens import WORD_PATTERN, Span, iter_words
+from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
+from indexer.ingest.organizations import Gazetteer
 
 SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 100_000

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .folding import fold
-from .language import stem_word
-from .model import SUPPORTED_LANGUAGES, DossierError, OrganizationRef
-from .tokens import words
+from indexer.analysis.folding import fold
+from indexer.analysis.language import stem_word
+from indexer.analysis.tokens import words
+from indexer.model import SUPPORTED_LANGUAGES, DossierError, OrganizationRef
 
-DEFAULT_GAZETTEER = Path(__file__).resolve().parent.parent / "corpus" / "organizations.toml"
+DEFAULT_GAZETTEER = Path(__file__).resolve().parents[2] / "corpus" / "organizations.toml"
 NEWS_AGENCY = "news agency"
 
 

@@ -39,9 +39,9 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from .dates import key_bounds
-from .lengths import length_column
-from .scoring import K1, BestField, Coordinated, Exhaustive, field_b
+from indexer.index.lengths import length_column
+from indexer.ingest.dates import key_bounds
+from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive, field_b
 
 Scores = dict[int, float]
 

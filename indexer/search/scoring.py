@@ -26,8 +26,8 @@ from whoosh import matching, scoring
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .model import SUPPORTED_LANGUAGES
-from .schema import FOLDED_TITLE, title_field
+from indexer.index.schema import FOLDED_TITLE, title_field
+from indexer.model import SUPPORTED_LANGUAGES
 
 K1 = 2.0  # term-frequency saturation; 0.9 (Anserini's), 1.2 and 1.5 measured lower
 B = 0.75  # body length normalization

@@ -22,13 +22,12 @@ from typing import TypeVar
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from .dates import date_key
-from .entities import Gazetteer
-from .execution import QueryExecution, Scores, newest_first, top_by_score
-from .facets import FACET_FIELDS, count_facet, default_label
-from .highlight import Highlighter, MatchTerms
-from .language import folded_term
-from .model import (
+from indexer.analysis.language import folded_term
+from indexer.index.schema import FOLDED_BODY
+from indexer.index.store import IndexStore
+from indexer.ingest.dates import date_key
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import (
     UNDATED,
     DocumentNotFoundError,
     DocumentView,
@@ -40,10 +39,11 @@ from .model import (
     SearchRequest,
     SearchResult,
 )
-from .querying import CompiledQuery, QueryCompiler
-from .schema import FOLDED_BODY
-from .searcher import Generation, SearcherManager
-from .store import IndexStore
+from indexer.search.execution import QueryExecution, Scores, newest_first, top_by_score
+from indexer.search.facets import FACET_FIELDS, count_facet, default_label
+from indexer.search.generations import Generation, SearcherManager
+from indexer.search.highlight import Highlighter, MatchTerms
+from indexer.search.parsing import CompiledQuery, QueryCompiler
 
 T = TypeVar("T")
 RETRIES = 3

@@ -32,7 +32,10 @@ from whoosh.multiproc import MpWriter
 from whoosh.util import random_name
 from whoosh.writing import IndexWriter, SegmentWriter
 
-from .documents import (
+from indexer.index.lengths import install_writer_lengths
+from indexer.index.schema import build_schema, document_fields
+from indexer.index.store import IndexStore
+from indexer.ingest.documents import (
     DocumentBuilder,
     LoadProblem,
     Unchanged,
@@ -40,11 +43,8 @@ from .documents import (
     iter_corpus_files,
     load_documents,
 )
-from .entities import Gazetteer
-from .lengths import install_writer_lengths
-from .model import Document, DossierError, IndexUnavailableError
-from .schema import build_schema, document_fields
-from .store import IndexStore
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import Document, DossierError, IndexUnavailableError
 
 install_writer_lengths()
 

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from whoosh.index import FileIndex, Index
 from whoosh.searching import Searcher
 
-from .execution import IndexStatistics
-from .facets import FacetCache
-from .model import IndexUnavailableError
-from .scoring import weighting
-from .store import IndexStore
+from indexer.index.store import IndexStore
+from indexer.model import IndexUnavailableError
+from indexer.search.execution import IndexStatistics
+from indexer.search.facets import FacetCache
+from indexer.search.scoring import weighting
 
 
 def _pinned_searcher(index: Index, toc: object) -> Searcher:

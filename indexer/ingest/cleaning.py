@@ -15,8 +15,8 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .dates import _MONTH_RE
-from .folding import fold
+from indexer.analysis.folding import fold
+from indexer.ingest.dates import _MONTH_RE
 
 TITLE_MAX_CHARS = 160
 

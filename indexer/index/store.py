@@ -28,8 +28,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from .model import IndexLockedError, IndexUnavailableError
-from .schema import build_schema
+from indexer.index.schema import build_schema
+from indexer.model import IndexLockedError, IndexUnavailableError
 
 CURRENT = "CURRENT"
 PREVIOUS = "PREVIOUS"
