@@ -21,20 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh.index import Index
-from whoosh.multiproc import MpWriter
-from whoosh.util import random_name
-from whoosh.writing import IndexWriter, SegmentWriter
+from whoosh.writing import IndexWriter
 
-from indexer.index.lengths import install_writer_lengths
 from indexer.index.schema import build_schema, document_fields
 from indexer.index.store import IndexStore
+from indexer.index.whoosh_internals import ParallelWriter, install_writer_lengths
 from indexer.ingest.documents import (
     DocumentBuilder,
     LoadProblem,
@@ -45,8 +42,6 @@ from indexer.ingest.documents import (
 )
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import Document, DossierError, IndexUnavailableError
-
-install_writer_lengths()
 
 PIPELINE_VERSION = "2"  # bump when cleaning/analysis changes, to re-index everything
 WRITER_MEMORY_MB = 256
@@ -333,6 +328,7 @@ def _discard(writer: IndexWriter | _SegmentedWriter) -> None:
 
 def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _SegmentedWriter:
     """A writer for an existing generation (``size`` None), or a segmented one for a fresh one."""
+    install_writer_lengths()  # inherited by forked workers
     if size is None:
         return ix.writer(limitmb=WRITER_MEMORY_MB, compound=COMPOUND)
     chars = min(max(SEGMENT_CHARS, size // MAX_SEGMENTS), MAX_SEGMENT_CHARS)
@@ -341,8 +337,8 @@ def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _Se
             lambda: ix.writer(limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND), chars
         )
     return _SegmentedWriter(
-        lambda: _ParallelWriter(
-            ix, procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
+        lambda: ParallelWriter(
+            ix, _dead_worker, procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
             limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND,
         ),
         chars * workers,
@@ -378,49 +374,10 @@ class _SegmentedWriter:
         self._writer.cancel()
 
 
-class _ParallelWriter(MpWriter):
-    """Whoosh's multi-process writer, one segment per worker, that never waits on a dead worker.
-
-    Whoosh's own hands batches to its workers with a blocking ``put`` on a bounded
-    queue, so a worker that died (killed, out of memory) would hang the build; here
-    each hand-off waits in short steps and checks the workers in between.
-    """
-
-    def _enqueue(self) -> None:
-        import pickle
-
-        filename = f"{random_name()}.doclist"
-        with self.temp_storage().create_file(filename).raw_file() as handle:
-            for item in self.docbuffer:
-                pickle.dump(item, handle, pickle.HIGHEST_PROTOCOL)
-        if len(self.tasks) < self.procs:
-            self._new_task()
-        job = (filename, len(self.docbuffer))
-        self.docbuffer = []
-        while True:
-            self._check_workers()
-            try:
-                self.jobqueue.put(job, timeout=1.0)
-                return
-            except queue.Full:
-                continue
-
-    def cancel(self) -> None:
-        """Stop this writer's own worker processes (they would wait for work forever)."""
-        for task in self.tasks:
-            if task.is_alive():
-                task.terminate()
-        for task in self.tasks:
-            task.join(timeout=10)
-        SegmentWriter.cancel(self)
-
-    def _check_workers(self) -> None:
-        for task in self.tasks:
-            if task.exitcode not in (None, 0):
-                raise IncompleteIndexError(
-                    f"an indexing worker process died (exit code {task.exitcode}); "
-                    "the index was not changed"
-                )
+def _dead_worker(exitcode: int) -> IncompleteIndexError:
+    return IncompleteIndexError(
+        f"an indexing worker process died (exit code {exitcode}); the index was not changed"
+    )
 
 
 def _check_complete(generation: Path, expected: int) -> None:

@@ -25,21 +25,23 @@ several words a constant score and drops the boost of a one-word expansion
 from __future__ import annotations
 
 import heapq
-import sys
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from math import log
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.matching import Matcher, WrappingMatcher
-from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
-from indexer.index.lengths import length_column
+from indexer.index.whoosh_internals import (
+    posting_blocks,
+    raw_postings,
+    segment_lengths,
+    segment_uint_column,
+    term_info,
+)
 from indexer.ingest.dates import key_bounds
 from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive, field_b
 
@@ -68,7 +70,7 @@ class IndexStatistics:
             found = self._lengths.get(fieldname)
             if found is None:
                 found = b"".join(
-                    _segment_lengths(reader, fieldname) for reader, _ in _leaves(searcher)
+                    segment_lengths(reader, fieldname) for reader, _ in _leaves(searcher)
                 )
                 self._lengths[fieldname] = found
             return found
@@ -96,7 +98,7 @@ class IndexStatistics:
             if self._dates is None:
                 keys = array("I")
                 for reader, _ in _leaves(searcher):
-                    keys.extend(_segment_column(reader, "date_sort"))
+                    keys.extend(segment_uint_column(reader, "date_sort"))
                 starts, ends = array("I", keys), array("I", keys)
                 for docnum, key in enumerate(keys):
                     starts[docnum], ends[docnum] = key_bounds(key)
@@ -127,53 +129,6 @@ class IndexStatistics:
 
 def _leaves(searcher: Searcher) -> list[tuple[object, int]]:
     return [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
-
-
-def _segment_lengths(reader, fieldname: str) -> bytes:
-    """One length byte per document of a segment (zeros where it has no lengths)."""
-    doccount = reader.doc_count_all()
-    try:
-        perdoc = reader._perdoc
-    except AttributeError:
-        perdoc = reader
-    return length_column(perdoc, fieldname, doccount) or bytes(doccount)
-
-
-def _segment_column(reader, fieldname: str) -> array:
-    """A segment's unsigned 32-bit column (``date_sort``) as an array, 0 where missing."""
-    doccount = reader.doc_count_all()
-    values = array("I", [0]) * doccount
-    if not doccount or not reader.has_column(fieldname):
-        return values
-    column = reader.column_reader(fieldname, translate=False)
-    try:
-        if column._typecode != "I":
-            raise AttributeError(column._typecode)
-        count = min(column._count, doccount)
-        stored = array("I", column._dbfile.get(column._basepos, count * column._fixedlen))
-    except AttributeError:  # another column layout: read value by value
-        for docnum in range(doccount):
-            values[docnum] = column[docnum]
-        return values
-    if sys.byteorder == "little":
-        stored.byteswap()  # columns are big-endian on disk
-    values[:count] = stored
-    return values
-
-
-def _all_postings(
-    matcher: Matcher, values: bool = False
-) -> tuple[list[int], list[float], list[bytes] | None]:
-    """(document numbers, term frequencies, encoded values) of any other matcher (inlined
-    postings, other codecs), posting by posting."""
-    ids, weights, encoded = [], [], []
-    while matcher.is_active():
-        ids.append(matcher.id())
-        weights.append(matcher.weight())
-        if values:
-            encoded.append(matcher.value())
-        matcher.next()
-    return ids, weights, encoded if values else None
 
 
 class QueryExecution:
@@ -308,7 +263,7 @@ class QueryExecution:
         if found is None:
             found = []
             for reader, offset in self.leaves:
-                info = _term_info(reader, fieldname, btext)
+                info = term_info(reader, fieldname, btext)
                 if info is not None:
                     found.append((reader, offset, info))
             self._lookups[key] = found
@@ -338,8 +293,8 @@ class QueryExecution:
             self._bm25(fieldname, btext, segments, wanted, found, encoded)
         else:  # facet-like fields (org): the weight, as Whoosh's WeightScorer gives
             for reader, offset, info in segments:
-                for ids, weights, _ in _id_weight_blocks(
-                    _postings(reader, fieldname, btext, info), _local(wanted, reader, offset)
+                for ids, weights, _ in posting_blocks(
+                    raw_postings(reader, fieldname, btext, info), _local(wanted, reader, offset)
                 ):
                     for d, w in zip(ids, weights, strict=True):
                         found[d + offset] = w
@@ -360,8 +315,8 @@ class QueryExecution:
         norms = self.statistics.norms(self.searcher, fieldname)
         lengths = self.statistics.lengths(self.searcher, fieldname)
         for reader, offset, info in segments:
-            postings = _postings(reader, fieldname, btext, info)
-            blocks = _id_weight_blocks(
+            postings = raw_postings(reader, fieldname, btext, info)
+            blocks = posting_blocks(
                 postings, _local(wanted, reader, offset), values=encoded is not None
             )
             for ids, weights, values in blocks:
@@ -463,72 +418,6 @@ def _local(wanted: list[int] | None, reader, offset: int) -> list[int] | None:
     return [d - offset for d in wanted[low:high]]
 
 
-def _term_info(reader, fieldname: str, btext: bytes):
-    try:
-        terms = reader._terms
-        if fieldname not in terms._fieldmap:
-            return None  # no article of this segment has the field (e.g. body_ru)
-        return terms.term_info(fieldname, btext)
-    except TermNotFound:
-        return None
-    except AttributeError:  # another reader type: the public way
-        return reader.term_info(fieldname, btext) if (fieldname, btext) in reader else None
-
-
-def _postings(reader, fieldname: str, btext: bytes, info) -> Matcher:
-    """The raw posting reader of a term in one segment (deletions applied by the caller)."""
-    try:
-        terms = reader._terms
-        fmt = reader.schema[fieldname].format
-        return terms._codec.postings_reader(terms._postfile, info, fmt)
-    except AttributeError:
-        return _unwrapped(reader.postings(fieldname, btext))
-
-
-def _id_weight_blocks(
-    matcher: Matcher, wanted: list[int] | None, values: bool = False
-) -> Iterator[tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]]:
-    """(document numbers, term frequencies, encoded values if asked) by block; with
-    ``wanted`` (sorted), only the blocks that can hold those documents, and only those."""
-    if wanted is not None and not wanted:
-        return
-    keep = None if wanted is None else set(wanted)
-    if not isinstance(matcher, W3LeafMatcher):
-        yield _only(*_all_postings(matcher, values), keep)
-        return
-    i = 0
-    while matcher.is_active():
-        if wanted is not None:
-            if i >= len(wanted):
-                return
-            last = matcher.block_max_id()
-            if last < wanted[i]:
-                matcher._next_block()
-                continue
-        matcher._read_ids()
-        matcher._read_weights()
-        if values:
-            matcher._read_values()
-        block = (matcher._ids, matcher._weights, matcher._values if values else None)
-        if wanted is None:
-            yield block
-        else:
-            yield _only(*block, keep)
-            i = bisect_right(wanted, last, lo=i)
-        matcher._next_block()
-
-
-def _only(ids, weights, values, keep: set[int] | None):
-    if keep is None:
-        return ids, weights, values
-    at = [i for i, d in enumerate(ids) if d in keep]
-    return (
-        [ids[i] for i in at],
-        [weights[i] for i in at],
-        None if values is None else [values[i] for i in at],
-    )
-
-
 def _as_text(term: str | bytes) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
@@ -536,13 +425,6 @@ def _as_text(term: str | bytes) -> str:
 def _plain_or(q: wq.Or) -> bool:
     """An Or that scores as the sum of its parts (no minimum match, scaling or negations)."""
     return not q.minmatch and q.scale is None and not any(isinstance(c, wq.Not) for c in q)
-
-
-def _unwrapped(matcher: Matcher) -> Matcher:
-    """The raw posting reader (deletions are applied by the caller)."""
-    while isinstance(matcher, WrappingMatcher):
-        matcher = matcher.child
-    return matcher
 
 
 def _scaled(scores: Scores, boost: float) -> Scores:

@@ -18,10 +18,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from whoosh.index import FileIndex, Index
+from whoosh.index import Index
 from whoosh.searching import Searcher
 
 from indexer.index.store import IndexStore
+from indexer.index.whoosh_internals import pinned_reader, read_toc
 from indexer.model import IndexUnavailableError
 from indexer.search.execution import IndexStatistics
 from indexer.search.facets import FacetCache
@@ -30,7 +31,7 @@ from indexer.search.scoring import weighting
 
 def _pinned_searcher(index: Index, toc: object) -> Searcher:
     """A searcher of exactly the commit ``toc`` describes, not whatever is newest on disk."""
-    reader = FileIndex._reader(index.storage, toc.schema, toc.segments, toc.generation)
+    reader = pinned_reader(index, toc)
     return Searcher(reader, weighting=weighting(), fromindex=index)
 
 
@@ -89,7 +90,7 @@ class SearcherManager:
 
     def _open(self) -> Generation:
         index = self.store.open()
-        toc = index._read_toc()
+        toc = read_toc(index)
         token = (self.store.generation_id() or "?", toc.generation)
         return Generation(
             token=token, index=index, toc=toc, facets=FacetCache(_pinned_searcher(index, toc))

@@ -189,10 +189,10 @@ def test_in_memory_lengths_answer_as_whoosh_does(segmented: Segmented) -> None:
     answers, including fields without lengths (ids, facets) and absent documents."""
     from whoosh.writing import SegmentWriter
 
-    from indexer.index.lengths import InMemoryLengths, install_writer_lengths
+    from indexer.index.whoosh_internals import InMemoryLengths, install_writer_lengths
 
     install_writer_lengths()
-    assert SegmentWriter.per_document_reader.__module__ == "indexer.index.lengths"
+    assert SegmentWriter.per_document_reader.__module__ == "indexer.index.whoosh_internals"
     with segmented.service.manager.acquire() as generation:
         for reader, _ in generation.searcher().reader().leaf_readers():
             perdoc = reader._perdoc

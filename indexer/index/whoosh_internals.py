@@ -1,0 +1,291 @@
+"""The one module that reaches into Whoosh's private internals.
+
+Whoosh is Dossier's index of record, but its public API reads postings, field
+lengths and columns one document at a time through layers of matcher objects,
+which is too slow for a news archive (bench/PROFILES.md). Every use of a
+private name (``reader._terms``, ``matcher._read_ids``, ``column._dbfile``,
+``FileIndex._reader``, ``MpWriter._enqueue``…) lives here, each with a
+fallback to the public way where one exists, so an upgrade of Whoosh is
+checked in one file (tests/test_architecture.py keeps it so). Nothing here
+patches Whoosh at import: ``install_writer_lengths`` is called explicitly by
+the writer.
+
+Field lengths a whole column at a time, for scoring and for writing segments.
+Whoosh keeps each field's per-document length as one byte in a column file
+and reads it back one document at a time: a seek and a read per call, plus an
+``os.path.exists`` per call for fields that have no length column (ids,
+facets). Two hot paths ask for millions of them: BM25 scoring (every posting
+of a query) and, when a segment is written, ``FieldWriter.add_postings`` (every
+posting of the segment, for the block's min/max length). Profiled on 5,000
+articles, the writer's lookups were ~15 % of a build. Here a column is read
+once into ``bytes`` and indexed in memory.
+"""
+
+from __future__ import annotations
+
+import pickle
+import queue
+import sys
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
+from whoosh.index import FileIndex, Index
+from whoosh.matching import Matcher, WrappingMatcher
+from whoosh.multiproc import MpWriter
+from whoosh.reading import IndexReader, TermNotFound
+from whoosh.util import random_name
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+LENGTH_OF_BYTE = [byte_to_length(n) for n in range(256)]
+
+
+def length_column(perdoc, fieldname: str, doccount: int) -> bytes | None:
+    """One length byte per document of a segment (0: no such field), or None when the
+    segment has no lengths for the field at all."""
+    try:
+        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return None
+        raw = column._dbfile.get(column._basepos, column._count)
+    except AttributeError:  # another codec: ask document by document
+        return bytes(
+            length_to_byte(perdoc.doc_field_length(d, fieldname, 0) or 0) for d in range(doccount)
+        )
+    return bytes(raw[:doccount]) + bytes(max(0, doccount - len(raw)))
+
+
+class InMemoryLengths:
+    """A segment's per-document reader whose ``doc_field_length`` reads from memory.
+
+    Answers exactly as ``W3PerDocReader.doc_field_length`` does (``default`` without
+    a column, None for a zero byte); everything else goes to the wrapped reader.
+    """
+
+    def __init__(self, reader: W3PerDocReader):
+        self._reader = reader
+        self._doccount = reader.doc_count_all()
+        self._columns: dict[str, bytes | None] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int | None:
+        try:
+            column = self._columns[fieldname]
+        except KeyError:
+            column = self._columns[fieldname] = length_column(
+                self._reader, fieldname, self._doccount
+            )
+        if column is None:
+            return default
+        code = column[docnum]
+        return LENGTH_OF_BYTE[code] if code else None
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+
+_original_per_document_reader = SegmentWriter.per_document_reader
+
+
+def _per_document_reader(self: SegmentWriter):
+    reader = _original_per_document_reader(self)
+    return InMemoryLengths(reader) if isinstance(reader, W3PerDocReader) else reader
+
+
+def install_writer_lengths() -> None:
+    """Make every SegmentWriter (in this process and the workers it forks) hand
+    ``add_postings`` in-memory lengths. Idempotent."""
+    SegmentWriter.per_document_reader = _per_document_reader
+
+
+# -- reading: field lengths and columns --------------------------------------------------
+
+
+def segment_lengths(reader: IndexReader, fieldname: str) -> bytes:
+    """One length byte per document of a segment (zeros where it has no lengths)."""
+    doccount = reader.doc_count_all()
+    try:
+        perdoc = reader._perdoc  # type: ignore[attr-defined]
+    except AttributeError:
+        perdoc = reader
+    return length_column(perdoc, fieldname, doccount) or bytes(doccount)
+
+
+def segment_uint_column(reader: IndexReader, fieldname: str) -> array:
+    """A segment's unsigned 32-bit column (``date_sort``) as an array, 0 where missing."""
+    doccount = reader.doc_count_all()
+    values = array("I", [0]) * doccount
+    if not doccount or not reader.has_column(fieldname):
+        return values
+    column = reader.column_reader(fieldname, translate=False)
+    try:
+        if column._typecode != "I":
+            raise AttributeError(column._typecode)
+        count = min(column._count, doccount)
+        stored = array("I", column._dbfile.get(column._basepos, count * column._fixedlen))
+    except AttributeError:  # another column layout: read value by value
+        for docnum in range(doccount):
+            values[docnum] = column[docnum]
+        return values
+    if sys.byteorder == "little":
+        stored.byteswap()  # columns are big-endian on disk
+    values[:count] = stored
+    return values
+
+
+# -- reading: postings ----------------------------------------------------------------
+
+
+def term_info(reader: IndexReader, fieldname: str, btext: bytes) -> Any:
+    """A term's statistics in one segment, or None; segments without the field cost nothing."""
+    try:
+        terms = reader._terms  # type: ignore[attr-defined]
+        if fieldname not in terms._fieldmap:
+            return None  # no article of this segment has the field (e.g. body_ru)
+        return terms.term_info(fieldname, btext)
+    except TermNotFound:
+        return None
+    except AttributeError:  # another reader type: the public way
+        return reader.term_info(fieldname, btext) if (fieldname, btext) in reader else None
+
+
+def raw_postings(reader: IndexReader, fieldname: str, btext: bytes, info: Any) -> Matcher:
+    """The raw posting reader of a term in one segment (deletions applied by the caller)."""
+    try:
+        terms = reader._terms  # type: ignore[attr-defined]
+        fmt = reader.schema[fieldname].format
+        return terms._codec.postings_reader(terms._postfile, info, fmt)
+    except AttributeError:
+        return unwrapped(reader.postings(fieldname, btext))
+
+
+def unwrapped(matcher: Matcher) -> Matcher:
+    """The raw posting reader under Whoosh's wrappers (deletions are applied by the caller)."""
+    while isinstance(matcher, WrappingMatcher):
+        matcher = matcher.child
+    return matcher
+
+
+Block = tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]
+
+
+def posting_blocks(
+    matcher: Matcher, wanted: list[int] | None, values: bool = False
+) -> Iterator[Block]:
+    """(document numbers, term frequencies, encoded values if asked) by block; with
+    ``wanted`` (sorted), only the blocks that can hold those documents, and only those."""
+    if wanted is not None and not wanted:
+        return
+    keep = None if wanted is None else set(wanted)
+    if not isinstance(matcher, W3LeafMatcher):
+        yield _only(*_all_postings(matcher, values), keep)
+        return
+    i = 0
+    while matcher.is_active():
+        if wanted is not None:
+            if i >= len(wanted):
+                return
+            last = matcher.block_max_id()
+            if last < wanted[i]:
+                matcher._next_block()
+                continue
+        matcher._read_ids()
+        matcher._read_weights()
+        if values:
+            matcher._read_values()
+        block = (matcher._ids, matcher._weights, matcher._values if values else None)
+        if wanted is None:
+            yield block
+        else:
+            yield _only(*block, keep)
+            i = bisect_right(wanted, last, lo=i)
+        matcher._next_block()
+
+
+def _all_postings(
+    matcher: Matcher, values: bool = False
+) -> tuple[list[int], list[float], list[bytes] | None]:
+    """(document numbers, term frequencies, encoded values) of any other matcher (inlined
+    postings, other codecs), posting by posting."""
+    ids, weights, encoded = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        if values:
+            encoded.append(matcher.value())
+        matcher.next()
+    return ids, weights, encoded if values else None
+
+
+def _only(ids, weights, values, keep: set[int] | None) -> Block:  # type: ignore[no-untyped-def]
+    if keep is None:
+        return ids, weights, values
+    at = [i for i, d in enumerate(ids) if d in keep]
+    return (
+        [ids[i] for i in at],
+        [weights[i] for i in at],
+        None if values is None else [values[i] for i in at],
+    )
+
+
+# -- commits ----------------------------------------------------------------------------
+
+
+def read_toc(index: Index) -> Any:
+    """The table of contents of the index's latest commit (schema, segments, generation)."""
+    return index._read_toc()  # type: ignore[attr-defined]
+
+
+def pinned_reader(index: Index, toc: Any) -> IndexReader:
+    """A reader of exactly the commit ``toc`` describes, not whatever is newest on disk."""
+    return FileIndex._reader(index.storage, toc.schema, toc.segments, toc.generation)  # type: ignore[attr-defined]
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+class ParallelWriter(MpWriter):
+    """Whoosh's multi-process writer, one segment per worker, that never waits on a dead worker.
+
+    Whoosh's own hands batches to its workers with a blocking ``put`` on a bounded
+    queue, so a worker that died (killed, out of memory) would hang the build; here
+    each hand-off waits in short steps and calls ``check_workers`` in between, which
+    raises what ``dead_worker`` makes of the worker's exit code.
+    """
+
+    def __init__(self, index: Index, dead_worker: Callable[[int], Exception], **kwargs: Any):
+        super().__init__(index, **kwargs)
+        self.dead_worker = dead_worker
+
+    def _enqueue(self) -> None:
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as handle:
+            for item in self.docbuffer:
+                pickle.dump(item, handle, pickle.HIGHEST_PROTOCOL)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        job = (filename, len(self.docbuffer))
+        self.docbuffer = []
+        while True:
+            self.check_workers()
+            try:
+                self.jobqueue.put(job, timeout=1.0)
+                return
+            except queue.Full:
+                continue
+
+    def cancel(self) -> None:
+        """Stop this writer's own worker processes (they would wait for work forever)."""
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        for task in self.tasks:
+            task.join(timeout=10)
+        SegmentWriter.cancel(self)
+
+    def check_workers(self) -> None:
+        for task in self.tasks:
+            if task.exitcode not in (None, 0):
+                raise self.dead_worker(task.exitcode)
