@@ -161,6 +161,11 @@ def raw_postings(reader: IndexReader, fieldname: str, btext: bytes, info: Any) -
         return unwrapped(reader.postings(fieldname, btext))
 
 
+def expanded_terms(query: Any, reader: IndexReader) -> Iterator[bytes]:
+    """The index terms a prefix, wildcard or fuzzy query expands to, lazily, as bytes."""
+    return query._btexts(reader)
+
+
 def unwrapped(matcher: Matcher) -> Matcher:
     """The raw posting reader under Whoosh's wrappers (deletions are applied by the caller)."""
     while isinstance(matcher, WrappingMatcher):

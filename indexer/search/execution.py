@@ -36,6 +36,7 @@ from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
 from indexer.index.whoosh_internals import (
+    expanded_terms,
     posting_blocks,
     raw_postings,
     segment_lengths,
@@ -239,7 +240,7 @@ class QueryExecution:
         key = (q.fieldname, f"{type(q).__name__}:{q.text}".encode())
         found = self._expanded.get(key)
         if found is None:
-            found = self._expanded[key] = [w for w in q._btexts(self.reader) if w]
+            found = self._expanded[key] = [w for w in expanded_terms(q, self.reader) if w]
         return found
 
     # --- leaves ---

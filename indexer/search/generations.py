@@ -50,8 +50,8 @@ class Generation:
     statistics: IndexStatistics = field(default_factory=IndexStatistics)
     _local: threading.local = field(default_factory=threading.local)
     _searchers: list[Searcher] = field(default_factory=list)
-    _refs: int = 0
-    _retired: bool = False
+    users: int = 0
+    retired: bool = False
 
     @property
     def name(self) -> str:
@@ -122,12 +122,12 @@ class SearcherManager:
                     self._retire(current)
                 self._current = current = fresh
             if take_ref:
-                current._refs += 1
+                current.users += 1
             return current
 
     def _retire(self, generation: Generation) -> None:
-        generation._retired = True
-        if generation._refs == 0:
+        generation.retired = True
+        if generation.users == 0:
             generation.close()
 
     @contextlib.contextmanager
@@ -137,8 +137,8 @@ class SearcherManager:
             yield generation
         finally:
             with self._lock:
-                generation._refs -= 1
-                if generation._retired and generation._refs == 0:
+                generation.users -= 1
+                if generation.retired and generation.users == 0:
                     generation.close()
 
     def invalidate(self) -> None:
@@ -151,7 +151,7 @@ class SearcherManager:
     def close(self) -> None:
         with self._lock:
             if self._current is not None:
-                self._current._retired = True
-                if self._current._refs == 0:
+                self._current.retired = True
+                if self._current.users == 0:
                     self._current.close()
                 self._current = None

@@ -35,6 +35,7 @@ from indexer.analysis.language import (
 )
 from indexer.analysis.tokens import WORD_PATTERN, words
 from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
+from indexer.index.whoosh_internals import expanded_terms
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
 from indexer.search.scoring import BestField, Coordinated, Exhaustive
@@ -341,7 +342,7 @@ class _Rewriter:
             norm = fold if lang is None else (lambda part, lang=lang: normalize_word(part, lang))
             form = "".join(part if part in "*?" else norm(part) for part in parts)
             query = wq.Wildcard(fieldname, form, boost=boost)
-            self._check_expansion(fieldname, query._btexts(self.reader), pattern)
+            self._check_expansion(fieldname, expanded_terms(query, self.reader), pattern)
             subqueries.append(query)
         return BestField(subqueries, tiebreak=TIEBREAK)
 
@@ -367,7 +368,7 @@ class _Rewriter:
         for fieldname, lang, boost in self._fields(scope):
             if lang is None:
                 fuzzy = wq.FuzzyTerm(fieldname, key, maxdist=maxdist, prefixlength=prefix)
-                terms = self._expansions(fieldname, fuzzy._btexts(self.reader), f"{word}~")
+                terms = self._expansions(fieldname, expanded_terms(fuzzy, self.reader), f"{word}~")
                 # The expansion, walked once, as plain terms (scored like any word).
                 subqueries.extend(wq.Term(fieldname, t, boost=boost) for t in terms)
         if not subqueries:
