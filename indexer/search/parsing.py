@@ -38,17 +38,17 @@ from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_fi
 from indexer.index.whoosh_internals import expanded_terms
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
-from indexer.search.scoring import BestField, Coordinated, Exhaustive
+from indexer.search.scoring import (
+    FOLDED_BOOST,
+    ORG_BOOST,
+    STOPWORD_FOLDED_BOOST,
+    TIEBREAK,
+    TITLE_BOOST,
+    BestField,
+    Coordinated,
+    Exhaustive,
+)
 
-# Ranking constants, each kept because it measured better on the TREC collections and
-# the multilingual set (eval/RESULTS.md has the figures before and after each change).
-TITLE_BOOST = 1.25  # a headline word counts a quarter more than a body word
-FOLDED_BOOST = 0.7  # the folded skeleton is looser than a stemmed word: rank it a little lower
-ORG_BOOST = 0.8  # an article tagged with a named organization but not using these words
-TIEBREAK = 0.3  # a word's other matching fields add this share of their scores to the best one
-# The folded field keeps every language's stop words: there a stop word of any language
-# still matches (so "the who" finds something) but adds nothing to the score.
-STOPWORD_FOLDED_BOOST = 0.0
 MIN_FOLDED_CHARS = 2  # "SSS" folds to the skeleton "s", which would match every "U.S."
 # Up to this many required words, every one must match (the relaxed OR only when nothing
 # has them all); a longer query is read as a description: any of its words, ranked.

@@ -1,7 +1,7 @@
 """SearchService: the one object callers use to search; nothing outside touches Whoosh.
 
 A request runs in four steps: compile the query for every language
-(``querying``), score every matching document in one pass over the postings
+(``parsing``), score every matching document in one pass over the postings
 (``execution``), narrow the matches by the filters and count facets from
 cached posting sets (``facets``), then take the page's top documents from
 the filtered set and highlight only those (``highlight``).

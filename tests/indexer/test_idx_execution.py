@@ -22,7 +22,7 @@ from whoosh import query as wq
 from indexer import SearchRequest, SearchService, build_index, delete_documents
 from indexer.ingest.dates import date_key, period_bounds
 from indexer.search.execution import QueryExecution, newest_first, top_by_score
-from indexer.search.parsing import TITLE_BOOST
+from indexer.search.scoring import TITLE_BOOST
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "eval" / "multilingual" / "docs.jsonl"
