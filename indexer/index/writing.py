@@ -44,7 +44,7 @@ from indexer.ingest.documents import (
     load_documents,
 )
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import Document, DossierError, IndexUnavailableError
+from indexer.model import Document, IncompleteIndexError, IndexUnavailableError
 
 install_writer_lengths()
 
@@ -272,10 +272,6 @@ def _prune(
         deleted += 1
     report.deleted += deleted
     return deleted
-
-
-class IncompleteIndexError(DossierError):
-    """A worker process of a parallel build failed; the new generation is not used."""
 
 
 def _input_bytes(paths: list[Path]) -> int:
