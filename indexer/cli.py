@@ -19,7 +19,15 @@ from indexer.index.writing import build_index, delete_documents
 from indexer.ingest.documents import DocumentBuilder, load_documents
 from indexer.ingest.gazetteer_suggestions import suggest_organizations
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import Document, DossierError, SearchRequest
+from indexer.model import (
+    DEFAULT_PER_PAGE,
+    DEFAULT_SORT,
+    FACETS,
+    SORTS,
+    Document,
+    DossierError,
+    SearchRequest,
+)
 from indexer.search.service import SearchService, parse_date
 
 COMMANDS_GROUP = "dossier.commands"
@@ -97,10 +105,7 @@ def _table(title: str, counts: dict[str, int]) -> None:
 def cmd_search(args: argparse.Namespace) -> int:
     request = SearchRequest(
         query=args.query,
-        organizations=tuple(args.org or ()),
-        languages=tuple(args.lang or ()),
-        years=tuple(args.year or ()),
-        sources=tuple(args.source or ()),
+        **{facet.request_field: tuple(getattr(args, facet.param) or ()) for facet in FACETS},
         date_from=parse_date(args.date_from, "--from") if args.date_from else None,
         date_to=parse_date(args.date_to, "--to") if args.date_to else None,
         sort=args.sort,
@@ -194,17 +199,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
 
-    p = sub.add_parser("search", parents=[common], help="search from the command line")
+    p = sub.add_parser(
+        "search", parents=[common], help="search from the command line",
+        epilog="--org also takes an organization's name or alias from the gazetteer.",
+    )  # fmt: skip
     p.add_argument("query")
-    p.add_argument("--org", action="append", help="organization id or name (repeatable)")
-    p.add_argument("--lang", action="append", help="language code (repeatable)")
-    p.add_argument("--year", action="append", help="year or 'undated' (repeatable)")
-    p.add_argument("--source", action="append", help="source (repeatable)")
+    for facet in FACETS:
+        what = facet.help[:1].lower() + facet.help[1:]
+        p.add_argument(f"--{facet.param}", action="append", help=f"{what} (repeatable)")
     p.add_argument("--from", dest="date_from", help="earliest date, YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", help="latest date, YYYY-MM-DD")
-    p.add_argument("--sort", choices=("relevance", "date"), default="relevance")
+    p.add_argument("--sort", choices=SORTS, default=DEFAULT_SORT)
     p.add_argument("--page", type=int, default=1)
-    p.add_argument("--per-page", type=int, default=10)
+    p.add_argument("--per-page", type=int, default=DEFAULT_PER_PAGE)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_search)
 

@@ -7,6 +7,7 @@ engine can later fill them in without touching the callers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -18,7 +19,11 @@ LANGUAGE_NAMES: dict[str, str] = {
     "tr": "Turkish",
     "az": "Azerbaijani",
 }
+DEFAULT_PER_PAGE = 10  # results per page when none is asked for (SearchLimits)
 UNDATED = "undated"  # facet value of the year facet for articles without a date
+# Result orders, the default first, with the words the page shows for each.
+SORTS: dict[str, str] = {"relevance": "relevance", "date": "date, newest first"}
+DEFAULT_SORT = next(iter(SORTS))
 
 
 class DossierError(Exception):
@@ -48,6 +53,79 @@ class IndexLockedError(DossierError):
 
 class DocumentNotFoundError(DossierError):
     """No document has the requested id."""
+
+
+class GazetteerError(DossierError):
+    """The gazetteer file is unreadable or malformed."""
+
+
+class IncompleteIndexError(DossierError):
+    """A worker process of a parallel build failed; the new generation is not used."""
+
+
+@dataclass(frozen=True, slots=True)
+class FacetSpec:
+    """One facet, described once.
+
+    The engine (filters, counts), the API and its OpenAPI document, the search
+    page and the command line all read ``FACETS``; adding a facet is one entry
+    there, plus its index field and its ``SearchRequest`` field.
+    """
+
+    name: str  # the facet's name in results and in the API's "facets" object
+    label: str  # its heading on the page and in the command line's output
+    param: str  # URL parameter, command-line flag (--org) and query-syntax field (org:)
+    index_field: str  # the index field holding its values
+    request_field: str  # the SearchRequest attribute holding the selected values
+    help: str  # what a value is (OpenAPI, --help)
+    example: str  # one value, for messages
+    multi_valued: bool = False  # a document may have several values
+    allowed: tuple[str, ...] = ()  # the only values accepted, when the set is closed
+    pattern: str = ""  # a regular expression every value must match in full
+    expected: str = ""  # what a value must be, for the message refusing one
+    max_values: int | None = None  # list at most this many values (selected ones always)
+    chronological: bool = False  # list values newest first, not by count
+    within: str | None = None  # listed only inside one selected value of this facet
+
+    def accepts(self, value: str) -> bool:
+        """Whether ``value`` is well-formed for this facet (not whether any document has it)."""
+        if self.allowed and value not in self.allowed:
+            return False
+        return not self.pattern or re.fullmatch(self.pattern, value) is not None
+
+
+ORGANIZATION_FACET = FacetSpec(
+    "organization", "Organization", "org", "org", "organizations",
+    help="Organization id", example="az-sss", multi_valued=True, max_values=25,
+)  # fmt: skip
+LANGUAGE_FACET = FacetSpec(
+    "lang", "Language", "lang", "lang", "languages",
+    help="Language code", example="de", allowed=SUPPORTED_LANGUAGES,
+    expected=f"one of {', '.join(sorted(SUPPORTED_LANGUAGES))}",
+)  # fmt: skip
+YEAR_FACET = FacetSpec(
+    "year", "Year", "year", "year", "years",
+    help=f"Year, or {UNDATED!r} for articles without a date", example="2025",
+    pattern=rf"\d{{4}}|{UNDATED}", expected=f"a year (YYYY) or {UNDATED!r}", chronological=True,
+)  # fmt: skip
+MONTH_FACET = FacetSpec(
+    "month", "Month", "month", "month", "months",
+    help="Month YYYY-MM", example="2025-09", pattern=r"\d{4}-(0[1-9]|1[0-2])",
+    expected="a month (YYYY-MM)", chronological=True, within="year",
+)  # fmt: skip
+SOURCE_FACET = FacetSpec(
+    "source", "Source", "source", "source", "sources",
+    help="Publisher", example="Trend", max_values=25,
+)  # fmt: skip
+# Every facet, in the order the page and the command line show them.
+FACETS: tuple[FacetSpec, ...] = (
+    ORGANIZATION_FACET,
+    LANGUAGE_FACET,
+    YEAR_FACET,
+    MONTH_FACET,
+    SOURCE_FACET,
+)
+FACETS_BY_NAME: dict[str, FacetSpec] = {facet.name: facet for facet in FACETS}
 
 
 @dataclass(slots=True)
@@ -83,10 +161,18 @@ class SearchRequest:
     sources: tuple[str, ...] = ()
     date_from: date | None = None
     date_to: date | None = None
-    sort: str = "relevance"  # or "date" (newest first)
+    sort: str = DEFAULT_SORT  # one of SORTS
     page: int = 1
-    per_page: int = 10
+    per_page: int = DEFAULT_PER_PAGE
     snippets: bool = True
+
+    def selections(self) -> dict[str, tuple[str, ...]]:
+        """The selected values of every facet, by facet name."""
+        return {facet.name: getattr(self, facet.request_field) for facet in FACETS}
+
+    def has_filters(self) -> bool:
+        """Browsing (no query) needs at least one of these."""
+        return any(self.selections().values()) or bool(self.date_from or self.date_to)
 
 
 @dataclass(slots=True, frozen=True)
@@ -180,5 +266,19 @@ class SearchLimits:
     max_terms: int = 32
     max_page: int = 100
     max_per_page: int = 100
+    default_per_page: int = DEFAULT_PER_PAGE
     max_expansions: int = 512  # words one prefix*/wildcard/fuzzy term may expand to
+    max_expanding_terms: int = 4  # terms with *, ? or ~ in one query
     min_prefix_chars: int = 2
+    max_filter_values: int = 50  # values of one filter in one request
+    max_filter_chars: int = 200  # characters of one filter value
+
+    def check_query(self, query: str) -> None:
+        """Refuse an over-long query (413: the request, not its syntax, is too large)."""
+        if len(query) > self.max_query_chars:
+            raise ParameterError(
+                f"The query is {len(query)} characters long; the limit is "
+                f"{self.max_query_chars}. Shorten it and search again.",
+                parameter="q",
+                status=413,
+            )

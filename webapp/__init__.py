@@ -15,7 +15,7 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from indexer.model import LANGUAGE_NAMES
+from indexer.model import LANGUAGE_FACET, LANGUAGE_NAMES, ORGANIZATION_FACET, SORTS, YEAR_FACET
 
 from .errors import register_error_handlers
 from .safety import RateLimiter, add_security_headers, clean_marked
@@ -39,6 +39,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["marked"] = clean_marked
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
+    app.jinja_env.globals["sorts"] = SORTS
+    # The facets templates link to by role (names come from the registry, not literals).
+    app.jinja_env.globals["language_facet"] = LANGUAGE_FACET
+    app.jinja_env.globals["organization_facet"] = ORGANIZATION_FACET
+    app.jinja_env.globals["year_facet"] = YEAR_FACET
     app.jinja_env.tests["web_url"] = _is_web_url
 
     per_minute = app.config["RATE_LIMIT"]

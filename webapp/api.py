@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from indexer.model import IndexUnavailableError, ParameterError
+from indexer.model import FACETS, IndexUnavailableError, ParameterError
 
 from .openapi import openapi_document
 from .params import has_filters, parse_search_request
@@ -16,6 +16,7 @@ from .serialize import document_json, search_json, stats_json
 from .service import get_service
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+_FILTERS = ", ".join([*(facet.param for facet in FACETS), "from", "to"])
 
 
 @bp.get("/search")
@@ -23,9 +24,7 @@ def search() -> Response:
     search_request = parse_search_request(request.args, current_app.config)
     if not search_request.query and not has_filters(search_request):
         raise ParameterError(
-            "Give a query in q, or at least one filter (org, lang, year, month, source, "
-            "from, to) to browse.",
-            parameter="q",
+            f"Give a query in q, or at least one filter ({_FILTERS}) to browse.", parameter="q"
         )
     return jsonify(search_json(get_service().search(search_request)))
 
@@ -33,14 +32,9 @@ def search() -> Response:
 @bp.get("/documents/<path:doc_id>")
 def document(doc_id: str) -> Response:
     query = request.args.get("q", "").strip()
-    limit = current_app.config["MAX_QUERY_CHARS"]
-    if len(query) > limit:
-        raise ParameterError(
-            f"The query is {len(query)} characters long; the limit is {limit}.",
-            parameter="q",
-            status=413,
-        )
-    return jsonify(document_json(get_service().document(doc_id, query)))
+    service = get_service()
+    service.limits.check_query(query)  # the page cuts it instead; the API says so
+    return jsonify(document_json(service.document(doc_id, query)))
 
 
 @bp.get("/health")

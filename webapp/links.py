@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.model import SearchRequest
+from indexer.model import DEFAULT_SORT, FACETS, FACETS_BY_NAME, SearchRequest
 
-from .params import FACET_PARAMS, request_args
+from .params import request_args
 
 
 class SearchLinks:
@@ -35,7 +35,7 @@ class SearchLinks:
 
     def toggle(self, facet: str, value: str) -> str:
         """Select ``value`` of ``facet`` if it is not selected, else deselect it."""
-        param = FACET_PARAMS[facet]
+        param = FACETS_BY_NAME[facet].param
         args = self._args()
         args.poplist("page")
         current = args.poplist(param)
@@ -44,15 +44,16 @@ class SearchLinks:
         else:
             current.append(value)
         args.setlist(param, current)
-        if param == "year":
-            args.poplist("month")  # months only make sense inside the years chosen
+        for inner in FACETS:
+            if inner.within == facet:
+                args.poplist(inner.param)  # months only make sense inside the years chosen
         return self._url(args)
 
     def sort(self, sort: str) -> str:
         args = self._args()
         args.poplist("page")
         args.poplist("sort")
-        if sort != "relevance":
+        if sort != DEFAULT_SORT:
             args["sort"] = sort
         return self._url(args)
 
@@ -81,7 +82,7 @@ class SearchLinks:
         args: MultiDict[str, str] = MultiDict()
         if self.request.query:
             args["q"] = self.request.query
-        if self.request.sort != "relevance":
+        if self.request.sort != DEFAULT_SORT:
             args["sort"] = self.request.sort
         return self._url(args)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from indexer.model import LANGUAGE_NAMES, UNDATED
+from indexer.model import DEFAULT_SORT, FACETS, SORTS, FacetSpec
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _PARTIAL_DATE = {
@@ -84,7 +84,7 @@ def schemas() -> dict[str, Any]:
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": {
                 "type": "object",
-                "propertyNames": {"enum": ["organization", "lang", "year", "month", "source"]},
+                "propertyNames": {"enum": [facet.name for facet in FACETS]},
                 "additionalProperties": {"type": "array", "items": _ref("FacetValue")},
             },
             "suggestion": {
@@ -157,6 +157,15 @@ def schemas() -> dict[str, Any]:
     }
 
 
+def _facet_value(facet: FacetSpec) -> dict[str, Any]:
+    """The schema of one value of a facet's URL parameter."""
+    if facet.allowed:
+        return {"enum": sorted(facet.allowed)}
+    if facet.pattern:
+        return {"type": "string", "pattern": f"^({facet.pattern})$"}
+    return {"type": "string"}
+
+
 def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
     def query(name: str, schema: dict, description: str, *, repeat: bool = False) -> dict:
         if repeat:
@@ -174,26 +183,15 @@ def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
             "The query (see README, query syntax). May be empty when a filter is given. "
             "Longer than the limit answers 413.",
         ),
-        "org": query("org", {"type": "string"}, "Organization id (repeatable).", repeat=True),
-        "lang": query(
-            "lang", {"enum": sorted(LANGUAGE_NAMES)}, "Language code (repeatable).", repeat=True
-        ),
-        "year": query(
-            "year",
-            {"type": "string", "pattern": rf"^(\d{{4}}|{UNDATED})$"},
-            f"Year, or {UNDATED!r} for articles without a date (repeatable).",
-            repeat=True,
-        ),
-        "month": query(
-            "month",
-            {"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$"},
-            "Month YYYY-MM (repeatable).",
-            repeat=True,
-        ),
-        "source": query("source", {"type": "string"}, "Publisher (repeatable).", repeat=True),
+        **{
+            facet.param: query(
+                facet.param, _facet_value(facet), f"{facet.help} (repeatable).", repeat=True
+            )
+            for facet in FACETS
+        },
         "from": query("from", day, "Earliest publication date, YYYY-MM-DD."),
         "to": query("to", day, "Latest publication date, YYYY-MM-DD."),
-        "sort": query("sort", {"enum": ["relevance", "date"], "default": "relevance"}, "Order."),
+        "sort": query("sort", {"enum": list(SORTS), "default": DEFAULT_SORT}, "Order."),
         "page": query(
             "page",
             {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1},

@@ -9,7 +9,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from indexer.model import LANGUAGE_NAMES, ParameterError, QueryError, SearchRequest
+from indexer.model import (
+    FACETS,
+    LANGUAGE_NAMES,
+    YEAR_FACET,
+    ParameterError,
+    QueryError,
+    SearchRequest,
+)
 
 from .errors import status_of
 from .histogram import undated_value, year_bars
@@ -18,8 +25,6 @@ from .params import SEARCH_PARAMS, has_filters, parse_search_request
 from .service import get_service
 
 bp = Blueprint("pages", __name__)
-
-FACET_ORDER: tuple[str, ...] = ("organization", "lang", "year", "month", "source")
 
 
 def _links(search: SearchRequest) -> SearchLinks:
@@ -49,7 +54,7 @@ def search() -> str | tuple[str, int]:
     except (ParameterError, QueryError) as error:
         return _error_page(error, search_request.query)
     last_page = min(result.pages, current_app.config["MAX_PAGE"])
-    facets = [result.facets[name] for name in FACET_ORDER if name in result.facets]
+    facets = [result.facets[facet.name] for facet in FACETS if facet.name in result.facets]
     return render_template(
         "search.html",
         query=search_request.query,
@@ -58,8 +63,8 @@ def search() -> str | tuple[str, int]:
         links=_links(search_request),
         facets=facets,
         selected=[(f, v) for f in facets for v in f.values if v.selected],
-        bars=year_bars(result.facets.get("year")),
-        undated=undated_value(result.facets.get("year")),
+        bars=year_bars(result.facets.get(YEAR_FACET.name)),
+        undated=undated_value(result.facets.get(YEAR_FACET.name)),
         last_page=last_page,
         page_numbers=page_numbers(min(search_request.page, last_page), last_page),
         first_rank=(search_request.page - 1) * search_request.per_page + 1,

@@ -14,71 +14,43 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.model import LANGUAGE_NAMES, UNDATED, ParameterError, SearchRequest
+from indexer.model import DEFAULT_SORT, FACETS, SORTS, ParameterError, SearchLimits, SearchRequest
 
-# URL parameter → SearchRequest field, for the repeatable filters.
-FILTER_PARAMS: dict[str, str] = {
-    "org": "organizations",
-    "lang": "languages",
-    "year": "years",
-    "month": "months",
-    "source": "sources",
-}
-# Facet name (as the indexer reports it) → URL parameter.
-FACET_PARAMS: dict[str, str] = {
-    "organization": "org",
-    "lang": "lang",
-    "year": "year",
-    "month": "month",
-    "source": "source",
-}
-SEARCH_PARAMS: tuple[str, ...] = ("q", *FILTER_PARAMS, "from", "to", "sort", "page", "per_page")
-SORTS: tuple[str, ...] = ("relevance", "date")
-MAX_FILTER_VALUES = 50
-MAX_FILTER_CHARS = 200
+from .service import limits_from_config
 
-_YEAR = re.compile(r"\d{4}")
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# Facet name (as the indexer reports it) → URL parameter, for the page's links.
+FACET_PARAMS: dict[str, str] = {facet.name: facet.param for facet in FACETS}
+SEARCH_PARAMS: tuple[str, ...] = (
+    "q", *(facet.param for facet in FACETS), "from", "to", "sort", "page", "per_page"
+)  # fmt: skip
+
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -> SearchRequest:
     """Validate every search parameter; raise ParameterError on the first bad one."""
+    limits = limits_from_config(config)
     query = _CONTROL.sub(" ", args.get("q", "")).strip()
-    if len(query) > config["MAX_QUERY_CHARS"]:
-        raise ParameterError(
-            f"The query is {len(query)} characters long; the limit is "
-            f"{config['MAX_QUERY_CHARS']}. Shorten it and search again.",
-            parameter="q",
-            status=413,
-        )
-    filters = {field: _values(args, param) for param, field in FILTER_PARAMS.items()}
-    for lang in filters["languages"]:
-        if lang not in LANGUAGE_NAMES:
-            known = ", ".join(sorted(LANGUAGE_NAMES))
-            raise ParameterError(f"lang={lang!r} is not one of {known}.", parameter="lang")
-    for year in filters["years"]:
-        if year != UNDATED and not _YEAR.fullmatch(year):
-            raise ParameterError(
-                f"year={year!r} is not a year (YYYY) or {UNDATED!r}.", parameter="year"
-            )
-    for month in filters["months"]:
-        if not _MONTH.fullmatch(month):
-            raise ParameterError(f"month={month!r} is not a month (YYYY-MM).", parameter="month")
+    limits.check_query(query)
+    filters = {facet.request_field: _values(args, facet.param, limits) for facet in FACETS}
+    for facet in FACETS:
+        for value in filters[facet.request_field]:
+            if not facet.accepts(value):
+                raise ParameterError(
+                    f"{facet.param}={value!r} is not {facet.expected}.", parameter=facet.param
+                )
     date_from = _day(args, "from")
     date_to = _day(args, "to")
     if date_from and date_to and date_from > date_to:
         raise ParameterError(
             f"from={date_from} is after to={date_to}; swap them.", parameter="from"
         )
-    sort = args.get("sort", "") or "relevance"
+    sort = args.get("sort", "") or DEFAULT_SORT
     if sort not in SORTS:
         raise ParameterError(f"sort={sort!r} is not one of {', '.join(SORTS)}.", parameter="sort")
-    page = _integer(args, "page", 1, config["MAX_PAGE"], default=1)
-    per_page = _integer(
-        args, "per_page", 1, config["MAX_PER_PAGE"], default=config["DEFAULT_PER_PAGE"]
-    )
+    page = _integer(args, "page", 1, limits.max_page, default=1)
+    per_page = _integer(args, "per_page", 1, limits.max_per_page, default=limits.default_per_page)
     return SearchRequest(
         query=query,
         date_from=date_from,
@@ -92,15 +64,7 @@ def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -
 
 def has_filters(request: SearchRequest) -> bool:
     """Browse mode (no query) needs at least one of these."""
-    return bool(
-        request.organizations
-        or request.languages
-        or request.years
-        or request.months
-        or request.sources
-        or request.date_from
-        or request.date_to
-    )
+    return request.has_filters()
 
 
 def request_args(request: SearchRequest, default_per_page: int) -> MultiDict[str, str]:
@@ -108,14 +72,14 @@ def request_args(request: SearchRequest, default_per_page: int) -> MultiDict[str
     args: MultiDict[str, str] = MultiDict()
     if request.query:
         args.add("q", request.query)
-    for param, field in FILTER_PARAMS.items():
-        for value in getattr(request, field):
-            args.add(param, value)
+    for facet in FACETS:
+        for value in getattr(request, facet.request_field):
+            args.add(facet.param, value)
     if request.date_from:
         args.add("from", request.date_from.isoformat())
     if request.date_to:
         args.add("to", request.date_to.isoformat())
-    if request.sort != "relevance":
+    if request.sort != DEFAULT_SORT:
         args.add("sort", request.sort)
     if request.page != 1:
         args.add("page", str(request.page))
@@ -124,20 +88,21 @@ def request_args(request: SearchRequest, default_per_page: int) -> MultiDict[str
     return args
 
 
-def _values(args: MultiDict[str, str], param: str) -> tuple[str, ...]:
+def _values(args: MultiDict[str, str], param: str, limits: SearchLimits) -> tuple[str, ...]:
     values: list[str] = []
     for raw in args.getlist(param):
         value = raw.strip()
         if not value or value in values:
             continue  # an empty form field means "no filter"
-        if len(value) > MAX_FILTER_CHARS:
+        if len(value) > limits.max_filter_chars:
             raise ParameterError(
-                f"{param} value is longer than {MAX_FILTER_CHARS} characters.", parameter=param
+                f"{param} value is longer than {limits.max_filter_chars} characters.",
+                parameter=param,
             )
         values.append(value)
-    if len(values) > MAX_FILTER_VALUES:
+    if len(values) > limits.max_filter_values:
         raise ParameterError(
-            f"{param} is given {len(values)} times; at most {MAX_FILTER_VALUES} values.",
+            f"{param} is given {len(values)} times; at most {limits.max_filter_values} values.",
             parameter=param,
         )
     return tuple(values)

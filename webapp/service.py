@@ -29,6 +29,7 @@ def limits_from_config(config: Mapping[str, Any]) -> SearchLimits:
         max_terms=config["MAX_TERMS"],
         max_page=config["MAX_PAGE"],
         max_per_page=config["MAX_PER_PAGE"],
+        default_per_page=config["DEFAULT_PER_PAGE"],
     )
 
 

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from indexer.model import SearchLimits
+
 ENV_PREFIX = "DOSSIER_"
+_ENGINE_DEFAULTS = SearchLimits()  # the engine's defaults are the app's defaults
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +58,36 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_path,
         "Organizations gazetteer (TOML); empty means the bundled corpus/organizations.toml.",
     ),
-    Setting("MAX_QUERY_CHARS", 500, _positive_int, "Longest query accepted; longer answers 413."),
-    Setting("MAX_TERMS", 32, _positive_int, "Most words and operators one query may hold."),
-    Setting("MAX_PAGE", 100, _positive_int, "Deepest result page that can be requested."),
-    Setting("MAX_PER_PAGE", 100, _positive_int, "Largest per_page a client may ask for."),
-    Setting("DEFAULT_PER_PAGE", 10, _positive_int, "Results per page when per_page is not given."),
+    Setting(
+        "MAX_QUERY_CHARS",
+        _ENGINE_DEFAULTS.max_query_chars,
+        _positive_int,
+        "Longest query accepted; longer answers 413.",
+    ),
+    Setting(
+        "MAX_TERMS",
+        _ENGINE_DEFAULTS.max_terms,
+        _positive_int,
+        "Most words and operators one query may hold.",
+    ),
+    Setting(
+        "MAX_PAGE",
+        _ENGINE_DEFAULTS.max_page,
+        _positive_int,
+        "Deepest result page that can be requested.",
+    ),
+    Setting(
+        "MAX_PER_PAGE",
+        _ENGINE_DEFAULTS.max_per_page,
+        _positive_int,
+        "Largest per_page a client may ask for.",
+    ),
+    Setting(
+        "DEFAULT_PER_PAGE",
+        _ENGINE_DEFAULTS.default_per_page,
+        _positive_int,
+        "Results per page when per_page is not given.",
+    ),
     Setting(
         "MAX_CONTENT_LENGTH",
         64 * 1024,

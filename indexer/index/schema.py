@@ -24,8 +24,6 @@ def body_field(lang: str) -> str:
     return f"body_{lang}"
 
 
-TITLE_FIELDS = [title_field(lang) for lang in SUPPORTED_LANGUAGES]
-BODY_FIELDS = [body_field(lang) for lang in SUPPORTED_LANGUAGES]
 FOLDED_BODY = "folded"
 FOLDED_TITLE = "title_folded"
 

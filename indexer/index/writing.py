@@ -41,7 +41,7 @@ from indexer.ingest.documents import (
     load_documents,
 )
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import Document, DossierError, IndexUnavailableError
+from indexer.model import Document, IncompleteIndexError, IndexUnavailableError
 
 PIPELINE_VERSION = "2"  # bump when cleaning/analysis changes, to re-index everything
 WRITER_MEMORY_MB = 256
@@ -267,10 +267,6 @@ def _prune(
         deleted += 1
     report.deleted += deleted
     return deleted
-
-
-class IncompleteIndexError(DossierError):
-    """A worker process of a parallel build failed; the new generation is not used."""
 
 
 def _input_bytes(paths: list[Path]) -> int:

@@ -22,14 +22,10 @@ from pathlib import Path
 from indexer.analysis.folding import fold
 from indexer.analysis.language import stem_word
 from indexer.analysis.tokens import words
-from indexer.model import SUPPORTED_LANGUAGES, DossierError, OrganizationRef
+from indexer.model import SUPPORTED_LANGUAGES, GazetteerError, OrganizationRef
 
 DEFAULT_GAZETTEER = Path(__file__).resolve().parents[2] / "corpus" / "organizations.toml"
 NEWS_AGENCY = "news agency"
-
-
-class GazetteerError(DossierError):
-    """The gazetteer file is unreadable or malformed."""
 
 
 @dataclass(slots=True)

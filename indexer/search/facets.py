@@ -24,14 +24,18 @@ from collections.abc import Iterable
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from indexer.model import LANGUAGE_NAMES, UNDATED, Facet, FacetValue
+from indexer.model import (
+    FACETS,
+    FACETS_BY_NAME,
+    LANGUAGE_FACET,
+    LANGUAGE_NAMES,
+    UNDATED,
+    Facet,
+    FacetValue,
+)
 
-FACET_FIELDS = {"organization": "org", "lang": "lang", "year": "year", "month": "month",
-                "source": "source"}  # fmt: skip
-FACET_LABELS = {"organization": "Organization", "lang": "Language", "year": "Year",
-                "month": "Month", "source": "Source"}  # fmt: skip
-MAX_FACET_VALUES = {"organization": 25, "source": 25}
-SINGLE_VALUED = frozenset({"lang", "year", "month", "source"})  # at most one term per document
+# Index fields with at most one term per document.
+SINGLE_VALUED = frozenset(facet.index_field for facet in FACETS if not facet.multi_valued)
 
 
 class FacetCache:
@@ -114,7 +118,8 @@ def count_facet(
 ) -> Facet:
     """Counts of each value of facet ``name`` within ``base``; selected values always listed."""
     selected = set(selected)
-    fieldname = FACET_FIELDS[name]
+    facet = FACETS_BY_NAME[name]
+    fieldname = facet.index_field
     counts = cache.counts(fieldname, base)
     known = cache.values(fieldname)  # a selected value the index lacks is not listed
     values = []
@@ -124,16 +129,16 @@ def count_facet(
         values.append(
             FacetValue(value, labeler(name, value), counts.get(value, 0), value in selected)
         )
-    if name in ("year", "month"):
+    if facet.chronological:
         values.sort(key=lambda v: (v.value == UNDATED, _negated(v.value)))
     else:
         values.sort(key=lambda v: (-v.count, v.label.lower()))
-        limit = MAX_FACET_VALUES.get(name)
+        limit = facet.max_values
         if limit and len(values) > limit:
             keep = values[:limit]
             keep += [v for v in values[limit:] if v.selected]
             values = keep
-    return Facet(name, FACET_LABELS[name], values)
+    return Facet(name, facet.label, values)
 
 
 def _negated(value: str) -> tuple[int, ...]:
@@ -141,7 +146,7 @@ def _negated(value: str) -> tuple[int, ...]:
 
 
 def default_label(name: str, value: str) -> str:
-    if name == "lang":
+    if name == LANGUAGE_FACET.name:
         return LANGUAGE_NAMES.get(value, value)
     if value == UNDATED:
         return "Undated"

@@ -33,11 +33,11 @@ from indexer.analysis.language import (
     normalize_word,
     stem_word,
 )
-from indexer.analysis.tokens import WORD_PATTERN, words
+from indexer.analysis.tokens import WORD_PATTERN
 from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from indexer.index.whoosh_internals import expanded_terms
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
+from indexer.model import FACETS, SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
 from indexer.search.scoring import (
     FOLDED_BOOST,
     ORG_BOOST,
@@ -60,7 +60,8 @@ _SCOPES = {
     "title": ("title",),
     "body": ("body",),
 }
-_FILTER_FIELDS = ("org", "lang", "year", "month", "source")
+# Query-syntax field (a facet's URL parameter, as in org:az-sss) → its index field.
+_FILTER_FIELDS = {facet.param: facet.index_field for facet in FACETS}
 SYNTAX_FIELDS = (*_SCOPES, *_FILTER_FIELDS)
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=[^\s/])")
 _EXCLUSION = re.compile(r"(?<![^\s(])-(?=\w|\")")  # "-word", as PlusMinusPlugin reads it
@@ -349,9 +350,10 @@ class _Rewriter:
     def _count_expanding(self, shown: str) -> None:
         """Each prefix/wildcard/fuzzy term walks the vocabulary: allow only a few per query."""
         self.expanding += 1
-        if self.expanding > MAX_EXPANDING_TERMS:
+        if self.expanding > self.limits.max_expanding_terms:
             raise QueryError(
-                f"{shown}: at most {MAX_EXPANDING_TERMS} words with *, ? or ~ in one query"
+                f"{shown}: at most {self.limits.max_expanding_terms} words with *, ? or ~ "
+                "in one query"
             )
 
     def _fuzzy(self, word: str, maxdist: int, scope: tuple[str, ...]) -> wq.Query:
@@ -407,12 +409,11 @@ class _Rewriter:
                 )
         if fieldname in ("year", "month") and value.lower() == UNDATED:
             value = UNDATED
-        return wq.Term(fieldname, value)
+        return wq.Term(_FILTER_FIELDS[fieldname], value)
 
 
-MAX_EXPANDING_TERMS = 4
 _EMPTY_FIELD = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=\s|$|\))")
-_EXAMPLES = {"org": "az-sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
+_EXAMPLES = {facet.param: facet.example for facet in FACETS}
 
 
 def _plain_word(node: wq.Query) -> bool:
@@ -472,7 +473,3 @@ def _relaxed(query: wq.Query) -> wq.Query | None:
             return wq.And([relaxed, *negatives])
         return relaxed
     return None
-
-
-def query_words(text: str) -> list[str]:
-    return words(text)

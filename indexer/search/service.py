@@ -28,7 +28,14 @@ from indexer.index.store import IndexStore
 from indexer.ingest.dates import date_key
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import (
+    FACETS,
+    FACETS_BY_NAME,
+    LANGUAGE_FACET,
+    ORGANIZATION_FACET,
+    SORTS,
+    SOURCE_FACET,
     UNDATED,
+    YEAR_FACET,
     DocumentNotFoundError,
     DocumentView,
     Hit,
@@ -40,7 +47,7 @@ from indexer.model import (
     SearchResult,
 )
 from indexer.search.execution import QueryExecution, Scores, newest_first, top_by_score
-from indexer.search.facets import FACET_FIELDS, count_facet, default_label
+from indexer.search.facets import count_facet, default_label
 from indexer.search.generations import Generation, SearcherManager
 from indexer.search.highlight import Highlighter, MatchTerms
 from indexer.search.parsing import CompiledQuery, QueryCompiler
@@ -48,7 +55,6 @@ from indexer.search.parsing import CompiledQuery, QueryCompiler
 T = TypeVar("T")
 RETRIES = 3
 SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer hits than this
-SORTS = ("relevance", "date")
 
 
 class SearchService:
@@ -81,13 +87,7 @@ class SearchService:
 
     def validate(self, request: SearchRequest) -> None:
         limits = self.limits
-        if len(request.query) > limits.max_query_chars:
-            raise ParameterError(
-                f"the query is {len(request.query)} characters long; "
-                f"the limit is {limits.max_query_chars}",
-                parameter="q",
-                status=413,
-            )
+        limits.check_query(request.query)
         if request.page < 1 or request.page > limits.max_page:
             raise ParameterError(f"page must be between 1 and {limits.max_page}", parameter="page")
         if request.per_page < 1 or request.per_page > limits.max_per_page:
@@ -120,7 +120,7 @@ class SearchService:
         with self.manager.acquire() as generation:
             searcher = generation.searcher()
             compiled = self.compiler.compile(request.query, searcher.reader())
-            if compiled.browse and not _has_filters(request):
+            if compiled.browse and not request.has_filters():
                 raise QueryError("type a query, or choose a filter to browse the archive")
             execution = QueryExecution(searcher, generation.statistics)
             scores, query, relaxed = self._scores(execution, compiled)
@@ -162,10 +162,9 @@ class SearchService:
 
     def _filters(self, generation: Generation, request: SearchRequest) -> dict[str, frozenset[int]]:
         cache = generation.facets
-        selected = _selected(request)
         filters = {
-            name: cache.docs(FACET_FIELDS[name], values)
-            for name, values in selected.items()
+            name: cache.docs(FACETS_BY_NAME[name].index_field, values)
+            for name, values in request.selections().items()
             if values
         }
         if request.date_from or request.date_to:
@@ -177,21 +176,25 @@ class SearchService:
         return filters
 
     def _facets(self, generation, request, matches, filters):
-        selected = _selected(request)
+        """Every facet's counts, each over the matches narrowed by the *other* filters."""
+        selected = request.selections()
         facets = {}
-        for name in ("organization", "lang", "year", "source"):
-            base = _intersect(matches, [v for k, v in filters.items() if k != name])
-            facets[name] = count_facet(name, generation.facets, base, selected[name], self._label)
-        if len(request.years) == 1 and request.years[0] != UNDATED:
-            base = _intersect(matches, [v for k, v in filters.items() if k != "month"])
-            facets["month"] = count_facet(
-                "month", generation.facets, base, selected["month"], self._label,
-                restrict_prefix=request.years[0] + "-",
+        for facet in FACETS:
+            prefix = None
+            if facet.within is not None:  # months: only inside one chosen year
+                outer = selected[facet.within]
+                if len(outer) != 1 or outer[0] == UNDATED:
+                    continue
+                prefix = outer[0] + "-"
+            base = _intersect(matches, [v for k, v in filters.items() if k != facet.name])
+            facets[facet.name] = count_facet(
+                facet.name, generation.facets, base, selected[facet.name], self._label,
+                restrict_prefix=prefix,
             )  # fmt: skip
         return facets
 
     def _label(self, name: str, value: str) -> str:
-        if name == "organization":
+        if name == ORGANIZATION_FACET.name:
             return self.gazetteer.label(value)
         return default_label(name, value)
 
@@ -314,19 +317,21 @@ class SearchService:
         with self.manager.acquire() as generation:
             cache = generation.facets
             counts = {
-                name: {value: len(docs) for value, docs in cache.values(field).items()}
-                for name, field in FACET_FIELDS.items()
+                facet.name: {
+                    value: len(docs) for value, docs in cache.values(facet.index_field).items()
+                }
+                for facet in FACETS
             }
             keys = [k for k in _date_keys(generation.searcher()) if k]
             documents = len(cache.all_docs())
             name = generation.name
-        years = counts["year"]
+        years = counts[YEAR_FACET.name]
         return IndexStats(
             documents=documents,
-            languages=_sorted_counts(counts["lang"]),
-            organizations=_sorted_counts(counts["organization"]),
+            languages=_sorted_counts(counts[LANGUAGE_FACET.name]),
+            organizations=_sorted_counts(counts[ORGANIZATION_FACET.name]),
             years={k: v for k, v in sorted(years.items()) if k != UNDATED},
-            sources=_sorted_counts(counts["source"]),
+            sources=_sorted_counts(counts[SOURCE_FACET.name]),
             undated=years.get(UNDATED, 0),
             date_min=_key_to_date(min(keys)) if keys else None,
             date_max=_key_to_date(max(keys)) if keys else None,
@@ -362,20 +367,6 @@ def _surface_form(searcher: Searcher, key: str) -> str | None:
                 return word
         break
     return None
-
-
-def _selected(request: SearchRequest) -> dict[str, tuple[str, ...]]:
-    return {
-        "organization": request.organizations,
-        "lang": request.languages,
-        "year": request.years,
-        "month": request.months,
-        "source": request.sources,
-    }
-
-
-def _has_filters(request: SearchRequest) -> bool:
-    return any(_selected(request).values()) or bool(request.date_from or request.date_to)
 
 
 def _intersect(base: frozenset[int], others) -> frozenset[int]:

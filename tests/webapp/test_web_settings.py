@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from indexer.model import SearchLimits
 from webapp import create_app
+from webapp.service import limits_from_config
 from webapp.settings import SETTINGS, load_settings, markdown_table
 
 
@@ -15,6 +17,17 @@ def test_defaults() -> None:
     assert values["INDEX_DIR"] == Path("var/index")
     assert values["RATE_LIMIT"] == 0
     assert {s.name for s in SETTINGS} <= values.keys()
+
+
+def test_limit_defaults_are_the_engines() -> None:
+    """The app states no limit of its own: its defaults are SearchLimits' defaults."""
+    values = load_settings(environ={})
+    assert limits_from_config(values) == SearchLimits()
+    changed = load_settings(
+        environ={"DOSSIER_MAX_QUERY_CHARS": "77", "DOSSIER_DEFAULT_PER_PAGE": "7"}
+    )
+    limits = limits_from_config(changed)
+    assert (limits.max_query_chars, limits.default_per_page) == (77, 7)
 
 
 def test_environment_then_config() -> None:
