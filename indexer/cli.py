@@ -212,7 +212,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(json.dumps(search_result_json(result), ensure_ascii=False, indent=2))
         return 0
     note = " (no article has every word; showing partial matches)" if result.relaxed else ""
-    print(f"{result.total} results in {result.took_ms:.1f} ms{note}")
+    noun = "result" if result.total == 1 else "results"
+    print(f"{result.total} {noun} in {result.took_ms:.1f} ms{note}")
     if result.suggestion:
         print(f"did you mean: {result.suggestion}")
     for hit in result.hits:

@@ -128,3 +128,9 @@ def test_help_lists_the_commands(dossier) -> None:
     assert done.returncode == 0
     for command in ("index", "delete", "stats", "search", "orgs", "serve"):
         assert f"\n    {command} " in done.stdout
+
+
+def test_one_result_is_one_result(dossier, cli_index: Path) -> None:
+    found = json.loads(dossier("search", "memo", "--json", "--index", cli_index).stdout)
+    assert [hit["id"] for hit in found["hits"]] == ["undated-memo"]
+    assert dossier("search", "memo", "--index", cli_index).stdout.startswith("1 result in ")
