@@ -15,6 +15,7 @@ from indexer.model import (
     SearchRequest,
     SearchResult,
 )
+from indexer.search.serialize import organizations_json, search_result_json
 from indexer.search.service import SearchService
 
 __all__ = [
@@ -31,4 +32,6 @@ __all__ = [
     "SearchService",
     "build_index",
     "delete_documents",
+    "organizations_json",
+    "search_result_json",
 ]

@@ -1,5 +1,8 @@
 """The indexer's result objects as the API's JSON (shapes in openapi.py).
 
+A search result's document comes from the engine (indexer.search_result_json),
+the one the command line prints too; this module adds only what is the web's.
+
 Every string that carries markup (titles, snippets, document text) passes
 through ``clean_marked`` here, exactly as it does on the HTML pages.
 """
@@ -8,50 +11,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.model import DocumentView, Hit, IndexStats, OrganizationRef, SearchResult
+from indexer import organizations_json, search_result_json
+from indexer.model import DocumentView, IndexStats, SearchResult
 
 from .safety import clean_marked
 
 
-def _organizations(refs: list[OrganizationRef]) -> list[dict[str, str]]:
-    return [{"id": ref.id, "name": ref.name} for ref in refs]
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    return {
-        "id": hit.id,
-        "title": hit.title,
-        "title_html": str(clean_marked(hit.title_html)),
-        "date": hit.date,
-        "lang": hit.lang,
-        "source": hit.source,
-        "url": hit.url,
-        "organizations": _organizations(hit.organizations),
-        "score": round(float(hit.score), 4),
-        "snippet": str(clean_marked(hit.snippet)),
-    }
-
-
 def search_json(result: SearchResult) -> dict[str, Any]:
-    request = result.request
-    return {
-        "query": request.query,
-        "total": result.total,
-        "page": request.page,
-        "per_page": request.per_page,
-        "pages": result.pages,
-        "took_ms": round(result.took_ms, 2),
-        "hits": [hit_json(hit) for hit in result.hits],
-        "facets": {
-            name: [
-                {"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
-                for v in facet.values
-            ]
-            for name, facet in result.facets.items()
-        },
-        "suggestion": result.suggestion,
-        "relaxed": result.relaxed,
-    }
+    """The same document as `dossier search --json` (indexer.search_result_json), sanitized."""
+    body = search_result_json(result)
+    for hit in body["hits"]:
+        hit["title_html"] = str(clean_marked(hit["title_html"]))
+        hit["snippet"] = str(clean_marked(hit["snippet"]))
+    return body
 
 
 def document_json(view: DocumentView) -> dict[str, Any]:
@@ -65,7 +37,7 @@ def document_json(view: DocumentView) -> dict[str, Any]:
         "lang": view.lang,
         "source": view.source,
         "url": view.url,
-        "organizations": _organizations(view.organizations),
+        "organizations": organizations_json(view.organizations),
     }
 
 

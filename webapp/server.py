@@ -12,7 +12,10 @@ thread; ``--threads`` raises the count for an index on slow network storage.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +75,15 @@ def serve(
     workers: int = 2,
     threads: int = THREADS,
     debug: bool = False,
+    gazetteer: Path | None = None,
 ) -> None:
-    """Serve the search page and API for ``index_dir`` until interrupted."""
+    """Serve the search page and API for ``index_dir`` until interrupted.
+
+    ``gazetteer`` overrides the GAZETTEER setting (``DOSSIER_GAZETTEER``).
+    """
     config: dict[str, Any] = {"INDEX_DIR": Path(index_dir)}
+    if gazetteer is not None:
+        config["GAZETTEER"] = Path(gazetteer)
     if debug:
         config["DEBUG"] = True
     app = create_app(config)
@@ -88,11 +97,26 @@ def serve(
         app.run(host=host, port=port, debug=True, use_reloader=False)
         return
     print(
-        f"Dossier is serving {address} (index: {index_dir}; {workers} workers × "
-        f"{threads} thread{'s' if threads != 1 else ''}). Ctrl+C stops.",
+        f"Dossier is serving {address} (index: {index_dir}; {_count(workers, 'worker')} × "
+        f"{_count(threads, 'thread')}). Ctrl+C stops.",
         flush=True,
     )
-    DossierServer(app, gunicorn_options(host, port, workers, threads)).run()
+    options = gunicorn_options(host, port, workers, threads)
+    # gunicorn's control socket (for gunicornc) defaults to one path per user, so a
+    # second server would take it over and stopping either would delete it: each
+    # server gets its own, in a private directory (mode 0700) removed when it stops.
+    private = tempfile.mkdtemp(prefix="dossier-gunicorn-")
+    options["control_socket"] = os.path.join(private, "gunicorn.ctl")
+    master = os.getpid()
+    try:
+        DossierServer(app, options).run()
+    finally:
+        if os.getpid() == master:  # gunicorn's worker processes leave through here too
+            shutil.rmtree(private, ignore_errors=True)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 if __name__ == "__main__":  # python -m webapp.server INDEX_DIR [PORT]

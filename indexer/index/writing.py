@@ -67,7 +67,8 @@ COMPOUND = False
 PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 PARALLEL_BATCH = 256  # documents handed to a worker at a time
 
-Progress = Callable[[int, int], None]
+# Told (documents read, bytes of the input read, bytes in all) as indexing goes.
+Progress = Callable[[int, int, int], None]
 
 
 @dataclass(slots=True)
@@ -215,16 +216,10 @@ def _write_documents(
     """
     write = writer.add_document if fresh else writer.update_document
     seen: dict[str, str] = {}
-    total = sum(1 for item in iter_corpus_files(paths) if isinstance(item, Path))
-    files_done = 0
-    last_path = None
-    for item in load_documents(paths, builder):
-        path = item.path
-        if path != last_path:
-            last_path = path
-            files_done += 1
-            if progress:
-                progress(min(files_done, total), total)
+    read = _ReadCount(_input_bytes(paths) if progress else 0)
+    for item in load_documents(paths, builder, on_bytes=read.add if progress else None):
+        if progress:
+            progress(len(seen), read.done, read.total)
         if isinstance(item, LoadProblem):
             report.problems.append(item)
             continue
@@ -244,7 +239,20 @@ def _write_documents(
             report.updated += 1
         else:
             report.added += 1
+    if progress:
+        progress(len(seen), read.done, read.total)
     return seen
+
+
+@dataclass(slots=True)
+class _ReadCount:
+    """Bytes of the input read so far, of ``total``: what a progress bar shows."""
+
+    total: int
+    done: int = 0
+
+    def add(self, count: int) -> None:
+        self.done += count
 
 
 def _prune(

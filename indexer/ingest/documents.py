@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article or .jsonl file larger than 
 MAX_BODY_CHARS = 1_000_000  # longer bodies are indexed up to here, with a warning
 _DATE_HEADER = re.compile(r"^\ufeff?\s*date\s+(\S+)\s*", re.IGNORECASE)
 _ID_SAFE = re.compile(r"[^\w.:-]+")
+Advance = Callable[[int], None]  # told the characters of the input read so far, step by step
 
 
 @dataclass(slots=True, frozen=True)
@@ -172,7 +173,7 @@ class DocumentBuilder:
 
 
 def load_text_file(
-    path: Path, raw: str, builder: DocumentBuilder
+    path: Path, raw: str, builder: DocumentBuilder, advance: Advance | None = None
 ) -> Iterator[Document | Unchanged | LoadProblem]:
     date = None
     header = _DATE_HEADER.match(raw)
@@ -208,9 +209,12 @@ def _record_problem(record: object) -> str | None:
 
 
 def load_jsonl_file(
-    path: Path, raw: str, builder: DocumentBuilder
+    path: Path, raw: str, builder: DocumentBuilder, advance: Advance | None = None
 ) -> Iterator[Document | Unchanged | LoadProblem]:
+    """One document per line; ``advance`` hears of each line's characters as it is read."""
     for number, line in enumerate(raw.split("\n"), 1):
+        if advance is not None:
+            advance(len(line) + 1)
         if not line.strip():
             continue
         try:
@@ -281,9 +285,14 @@ LOADERS = {".txt": load_text_file, ".jsonl": load_jsonl_file}
 
 
 def load_documents(
-    paths: list[Path], builder: DocumentBuilder
+    paths: list[Path], builder: DocumentBuilder, *, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[Document | Unchanged | LoadProblem]:
-    """Documents and problems from every corpus file under ``paths``, in file order."""
+    """Documents and problems from every corpus file under ``paths``, in file order.
+
+    ``on_bytes`` is told how many bytes of the input files have been read, as they
+    are (for a progress bar): within a JSON Lines file line by line, so one big
+    file moves the count too; each file adds up to its size on disk.
+    """
     for item in iter_corpus_files(paths):
         if isinstance(item, LoadProblem):
             yield item
@@ -292,5 +301,44 @@ def load_documents(
             raw = _read_text(item)
         except (OSError, ValueError) as exc:
             yield LoadProblem(str(item), _reason(exc))
+            if on_bytes is not None:
+                on_bytes(_size(item))
             continue
-        yield from LOADERS[item.suffix](item, raw, builder)
+        if on_bytes is None:
+            yield from LOADERS[item.suffix](item, raw, builder)
+            continue
+        counter = _ByteCounter(_size(item), len(raw), on_bytes)
+        yield from LOADERS[item.suffix](item, raw, builder, counter.advance)
+        counter.finish()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _ByteCounter:
+    """Characters read of one file -> its bytes read, reported as they grow.
+
+    Characters are scaled to the file's size (UTF-8 text has more bytes than
+    characters), so the count reaches the size exactly at the end of the file.
+    """
+
+    def __init__(self, size: int, chars: int, report: Callable[[int], None]) -> None:
+        self.size, self.chars, self.report = size, max(1, chars), report
+        self.read_chars = 0
+        self.reported = 0
+
+    def advance(self, chars: int) -> None:
+        self.read_chars += chars
+        done = min(self.size, self.size * self.read_chars // self.chars)
+        if done > self.reported:
+            self.report(done - self.reported)
+            self.reported = done
+
+    def finish(self) -> None:
+        if self.size > self.reported:
+            self.report(self.size - self.reported)
+            self.reported = self.size
