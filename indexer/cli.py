@@ -11,9 +11,11 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TextIO
 
 from indexer.index.writing import build_index, delete_documents
 from indexer.ingest.documents import DocumentBuilder, load_documents
@@ -27,7 +29,7 @@ DEFAULT_CORPUS = Path("corpus")
 DEFAULT_INDEX = Path(os.environ.get("DOSSIER_INDEX_DIR", "var/index"))
 
 
-def _progress(stream=sys.stderr):
+def _progress(stream: TextIO = sys.stderr) -> Callable[[int, int], None] | None:
     if not stream.isatty():
         return None
 

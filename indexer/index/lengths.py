@@ -12,6 +12,9 @@ once into ``bytes`` and indexed in memory.
 
 from __future__ import annotations
 
+from typing import Any
+
+from whoosh.codec.base import PerDocumentReader
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3PerDocReader, _lenfield
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
@@ -19,7 +22,7 @@ from whoosh.writing import SegmentWriter
 LENGTH_OF_BYTE = [byte_to_length(n) for n in range(256)]
 
 
-def length_column(perdoc, fieldname: str, doccount: int) -> bytes | None:
+def length_column(perdoc: PerDocumentReader, fieldname: str, doccount: int) -> bytes | None:
     """One length byte per document of a segment (0: no such field), or None when the
     segment has no lengths for the field at all."""
     try:
@@ -58,14 +61,14 @@ class InMemoryLengths:
         code = column[docnum]
         return LENGTH_OF_BYTE[code] if code else None
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
 
 
 _original_per_document_reader = SegmentWriter.per_document_reader
 
 
-def _per_document_reader(self: SegmentWriter):
+def _per_document_reader(self: SegmentWriter) -> PerDocumentReader | InMemoryLengths:
     reader = _original_per_document_reader(self)
     return InMemoryLengths(reader) if isinstance(reader, W3PerDocReader) else reader
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.multiproc import MpWriter
 from whoosh.util import random_name
@@ -198,7 +199,7 @@ def build_index(
     return report
 
 
-def _layout(schema) -> list[tuple[str, str]]:
+def _layout(schema: Schema) -> list[tuple[str, str]]:
     """Field names and types: what must match for an index to have the current layout."""
     return sorted((name, type(schema[name]).__name__) for name in schema.names())
 
@@ -218,7 +219,8 @@ def _write_documents(
     In a fresh generation nothing can need replacing (duplicate ids are refused
     here), so documents are added without the per-document delete-by-id lookup.
     """
-    write = writer.add_document if fresh else writer.update_document
+    # fresh is True whenever the writer is a _SegmentedWriter (a new generation)
+    write = writer.add_document if fresh else writer.update_document  # type: ignore[union-attr]
     seen: dict[str, str] = {}
     total = sum(1 for item in iter_corpus_files(paths) if isinstance(item, Path))
     files_done = 0
@@ -396,7 +398,7 @@ class _ParallelWriter(MpWriter):
         if len(self.tasks) < self.procs:
             self._new_task()
         job = (filename, len(self.docbuffer))
-        self.docbuffer = []
+        self.docbuffer: list[object] = []
         while True:
             self._check_workers()
             try:

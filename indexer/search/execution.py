@@ -35,7 +35,7 @@ from math import log
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import Matcher, WrappingMatcher
-from whoosh.reading import TermNotFound
+from whoosh.reading import IndexReader, TermInfo, TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -125,11 +125,11 @@ class IndexStatistics:
         )
 
 
-def _leaves(searcher: Searcher) -> list[tuple[object, int]]:
+def _leaves(searcher: Searcher) -> list[tuple[IndexReader, int]]:
     return [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
 
 
-def _segment_lengths(reader, fieldname: str) -> bytes:
+def _segment_lengths(reader: IndexReader, fieldname: str) -> bytes:
     """One length byte per document of a segment (zeros where it has no lengths)."""
     doccount = reader.doc_count_all()
     try:
@@ -139,7 +139,7 @@ def _segment_lengths(reader, fieldname: str) -> bytes:
     return length_column(perdoc, fieldname, doccount) or bytes(doccount)
 
 
-def _segment_column(reader, fieldname: str) -> array:
+def _segment_column(reader: IndexReader, fieldname: str) -> array:
     """A segment's unsigned 32-bit column (``date_sort``) as an array, 0 where missing."""
     doccount = reader.doc_count_all()
     values = array("I", [0]) * doccount
@@ -298,7 +298,7 @@ class QueryExecution:
         except (KeyError, ValueError):
             return None
 
-    def _lookup(self, fieldname: str, text: str | bytes) -> list[tuple[object, int, object]]:
+    def _lookup(self, fieldname: str, text: str | bytes) -> list[tuple[IndexReader, int, TermInfo]]:
         """(segment reader, offset, term info) of every segment holding the term."""
         key = self._key(fieldname, text)
         if key is None:
@@ -328,6 +328,7 @@ class QueryExecution:
         if not segments:
             return {}
         key = self._key(fieldname, text)
+        assert key is not None  # _lookup found the term, so its key is usable
         btext = key[1]
         found = self._terms.get(key) if encoded is None else None
         if found is not None:
@@ -350,7 +351,15 @@ class QueryExecution:
             self._terms[key] = found
         return found
 
-    def _bm25(self, fieldname, btext, segments, wanted, out: Scores, encoded=None) -> None:
+    def _bm25(
+        self,
+        fieldname: str,
+        btext: bytes,
+        segments: list[tuple[IndexReader, int, TermInfo]],
+        wanted: list[int] | None,
+        out: Scores,
+        encoded: dict[int, bytes] | None = None,
+    ) -> None:
         # scoring.Bm25.idf and whoosh.scoring.bm25, with deleted documents still counted
         # in the statistics as Whoosh counts them.
         doc_frequency = sum(info.doc_frequency() for _, _, info in segments)
@@ -368,8 +377,10 @@ class QueryExecution:
                 for d, tf in zip(ids, weights, strict=True):
                     g = d + offset
                     out[g] = idf * ((tf * k1_plus_1) / (tf + norms[lengths[g]]))
-                if values is not None:
-                    encoded.update(zip((d + offset for d in ids), values, strict=True))
+                if values is not None:  # read only when encoded is given
+                    encoded.update(  # type: ignore[union-attr]
+                        zip((d + offset for d in ids), values, strict=True)
+                    )
 
     def _phrase(self, q: wq.Phrase, within: Within) -> Scores:
         """Documents with the words at consecutive positions, scored as the sum of the
@@ -395,7 +406,7 @@ class QueryExecution:
             )  # fmt: skip
             if not candidates:
                 return {}
-        candidates = set(candidates)
+        candidates = set(candidates)  # type: ignore[arg-type]  # phrases have words: narrowed
         decode = schema_field.format.decoder("positions")
         ends: dict[int, set[int]] = {d: set(decode(encoded[0][d])) for d in candidates}
         for i in range(1, len(words)):
@@ -454,7 +465,7 @@ class QueryExecution:
 Within = Iterable[int] | None  # documents still in play, or None for all
 
 
-def _local(wanted: list[int] | None, reader, offset: int) -> list[int] | None:
+def _local(wanted: list[int] | None, reader: IndexReader, offset: int) -> list[int] | None:
     """The part of sorted global ``wanted`` in one segment, as segment document numbers."""
     if wanted is None:
         return None
@@ -463,7 +474,7 @@ def _local(wanted: list[int] | None, reader, offset: int) -> list[int] | None:
     return [d - offset for d in wanted[low:high]]
 
 
-def _term_info(reader, fieldname: str, btext: bytes):
+def _term_info(reader: IndexReader, fieldname: str, btext: bytes) -> TermInfo | None:
     try:
         terms = reader._terms
         if fieldname not in terms._fieldmap:
@@ -475,7 +486,7 @@ def _term_info(reader, fieldname: str, btext: bytes):
         return reader.term_info(fieldname, btext) if (fieldname, btext) in reader else None
 
 
-def _postings(reader, fieldname: str, btext: bytes, info) -> Matcher:
+def _postings(reader: IndexReader, fieldname: str, btext: bytes, info: TermInfo) -> Matcher:
     """The raw posting reader of a term in one segment (deletions applied by the caller)."""
     try:
         terms = reader._terms
@@ -518,7 +529,12 @@ def _id_weight_blocks(
         matcher._next_block()
 
 
-def _only(ids, weights, values, keep: set[int] | None):
+def _only(
+    ids: Sequence[int],
+    weights: Sequence[float],
+    values: Sequence[bytes] | None,
+    keep: set[int] | None,
+) -> tuple[Sequence[int], Sequence[float], Sequence[bytes] | None]:
     if keep is None:
         return ids, weights, values
     at = [i for i, d in enumerate(ids) if d in keep]
@@ -579,7 +595,7 @@ def _best_field(parts: list[Scores], tiebreak: float) -> Scores:
             else:
                 if s > b:
                     best[d] = s
-                total[d] = total_get(d) + s
+                total[d] = total_get(d) + s  # type: ignore[operator]  # set with best[d]
     return {d: b + tiebreak * (total[d] - b) for d, b in best.items()}
 
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from whoosh.index import FileIndex, Index
+from whoosh.index import TOC, FileIndex, Index
 from whoosh.searching import Searcher
 
 from indexer.index.store import IndexStore
@@ -28,7 +28,7 @@ from indexer.search.facets import FacetCache
 from indexer.search.scoring import weighting
 
 
-def _pinned_searcher(index: Index, toc: object) -> Searcher:
+def _pinned_searcher(index: Index, toc: TOC) -> Searcher:
     """A searcher of exactly the commit ``toc`` describes, not whatever is newest on disk."""
     reader = FileIndex._reader(index.storage, toc.schema, toc.segments, toc.generation)
     return Searcher(reader, weighting=weighting(), fromindex=index)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -31,6 +31,7 @@ from indexer.model import (
     UNDATED,
     DocumentNotFoundError,
     DocumentView,
+    Facet,
     Hit,
     IndexStats,
     ParameterError,
@@ -176,9 +177,15 @@ class SearchService:
             filters["date"] = generation.statistics.in_period(generation.searcher(), lower, upper)
         return filters
 
-    def _facets(self, generation, request, matches, filters):
+    def _facets(
+        self,
+        generation: Generation,
+        request: SearchRequest,
+        matches: frozenset[int],
+        filters: dict[str, frozenset[int]],
+    ) -> dict[str, Facet]:
         selected = _selected(request)
-        facets = {}
+        facets: dict[str, Facet] = {}
         for name in ("organization", "lang", "year", "source"):
             base = _intersect(matches, [v for k, v in filters.items() if k != name])
             facets[name] = count_facet(name, generation.facets, base, selected[name], self._label)
@@ -195,7 +202,15 @@ class SearchService:
             return self.gazetteer.label(value)
         return default_label(name, value)
 
-    def _hits(self, execution, request, query, compiled, final, scores: Scores):
+    def _hits(
+        self,
+        execution: QueryExecution,
+        request: SearchRequest,
+        query: wq.Query,
+        compiled: CompiledQuery,
+        final: frozenset[int],
+        scores: Scores,
+    ) -> list[Hit]:
         searcher = execution.searcher
         start = (request.page - 1) * request.per_page
         if start >= len(final):
@@ -233,7 +248,7 @@ class SearchService:
         return hits
 
     def _suggest(self, searcher: Searcher, generation: Generation, request: SearchRequest,
-                 filters, total: int):  # fmt: skip
+                 filters: dict[str, frozenset[int]], total: int) -> str | None:  # fmt: skip
         """A respelled query that finds more, when this one finds little.
 
         The vocabulary is the folded field's (no separate spelling field to
@@ -335,7 +350,7 @@ class SearchService:
             generation=name,
         )
 
-    def health(self) -> dict[str, object]:
+    def health(self) -> dict[str, str | int]:
         try:
             with self.manager.acquire() as generation:
                 documents = len(generation.facets.all_docs())
@@ -378,7 +393,7 @@ def _has_filters(request: SearchRequest) -> bool:
     return any(_selected(request).values()) or bool(request.date_from or request.date_to)
 
 
-def _intersect(base: frozenset[int], others) -> frozenset[int]:
+def _intersect(base: frozenset[int], others: Iterable[frozenset[int]]) -> frozenset[int]:
     result = base
     for other in sorted(others, key=len):
         result = result & other
