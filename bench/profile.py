@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
 from bench_corpus import DEFAULT_DATA, corpus_files, read_records, write_jsonl
-from webload import Server, load
+from serving import Server
+from webload import load
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
