@@ -7,14 +7,26 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install index run test test-slow eval lint format bench clean
+.PHONY: install dev index run test test-slow eval lint format bench clean
 
-install: $(VENV)/.installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-$(VENV)/.installed: pyproject.toml
+# What running needs, nothing more (`pip install -e .`).
+install: $(VENV)/.installed-run
+
+# Every extra (test, bench, eval) at once, for working on Dossier.
+dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) --upgrade pip
+	$(PIP) -e .
+	touch $@
+
+# One stamp per extra of pyproject.toml, so `make test` after `make run` adds the
+# test tools, and editing pyproject.toml reinstalls.
+$(VENV)/.installed-%: pyproject.toml $(VENV)/.installed-run
+	$(PIP) -e '.[$*]'
 	touch $@
 
 index: install
@@ -23,8 +35,10 @@ index: install
 run: index
 	$(BIN)/dossier serve --index $(INDEX) --host $(HOST) --port $(PORT)
 
-test: install $(AXE_CORE)
+# The tests also drive the bench and eval harnesses: they need every extra.
+test: $(VENV)/.installed-dev $(AXE_CORE)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # axe-core for the browser tests' accessibility checks, pinned by
@@ -37,26 +51,27 @@ $(AXE_CORE): tests/browser/package.json tests/browser/package-lock.json
 	else echo "npm not found: the accessibility checks will skip"; [ -z "$$CI" ]; fi
 
 # kill -9 loops, a full disk, a load smoke test: a few minutes; CI runs them too.
-test-slow: install
+test-slow: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -m slow
 
 # TREC-style relevance evaluation: eval/multilingual, plus CACM and Cranfield
 # from ../shared/data when present (COLLECTIONS=dir… for others). See eval/RESULTS.md.
-eval: install
+eval: $(VENV)/.installed-eval
 	$(BIN)/python eval/run.py $(COLLECTIONS)
 
 # Benchmarks against plain Whoosh, SQLite FTS5 and Tantivy on ../shared/data
 # (about 15 minutes): bench/RESULTS.md and bench/growth.png.
-bench: install
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 
-lint: install
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-format: install
+format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf var .pytest_cache build *.egg-info
+	rm -rf var .pytest_cache .mypy_cache build *.egg-info

@@ -20,25 +20,21 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import http.client
 import json
 import os
 import platform
 import random
-import signal
-import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from serving import Client, Request, Server, Tally, get_json, percentile, run_clients, shared_budget
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
@@ -75,17 +71,6 @@ class Target:
     organizations: list[str] = field(default_factory=list)
     doc_ids: list[str] = field(default_factory=list)
     max_page: int = 100
-
-
-@dataclass(slots=True)
-class Tally:
-    """One client's counts; merged at the end so clients share no lock."""
-
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    statuses: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)
-    unexpected: Counter = field(default_factory=Counter)
-    examples: list[str] = field(default_factory=list)
 
 
 def _q(params: dict[str, Any]) -> str:
@@ -134,82 +119,13 @@ def request_mix(target: Target, rng: random.Random) -> tuple[str, str]:
 EXPECTED = {"prefix": {200, 400}}
 
 
-class Client(threading.Thread):
-    """One simulated user on one keep-alive connection, until the deadline."""
-
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        target: Target,
-        deadline: float,
-        budget: Callable[[], bool],
-        seed: int,
-        timeout: float,
-    ) -> None:
-        super().__init__(daemon=True)
-        self.host, self.port = host, port
-        self.target = target
-        self.deadline = deadline
-        self.budget = budget
-        self.rng = random.Random(seed)
-        self.timeout = timeout
-        self.tally = Tally()
-        self.conn: http.client.HTTPConnection | None = None
-
-    def _connection(self) -> http.client.HTTPConnection:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
-        return self.conn
-
-    def run(self) -> None:
-        while time.monotonic() < self.deadline and self.budget():
-            kind, path = request_mix(self.target, self.rng)
-            started = time.perf_counter()
-            try:
-                conn = self._connection()
-                conn.request("GET", path, headers={"Accept": "*/*"})
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    self.conn = None
-            except (OSError, http.client.HTTPException) as error:
-                self.tally.errors[type(error).__name__] += 1
-                if len(self.tally.examples) < 5:
-                    self.tally.examples.append(f"{type(error).__name__}: {error} on {path}")
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
-                continue
-            self.tally.latencies[kind].append(time.perf_counter() - started)
-            self.tally.statuses[status] += 1
-            if status not in EXPECTED.get(kind, {200}):
-                self.tally.unexpected[f"{kind} {status}"] += 1
-                if len(self.tally.examples) < 5:
-                    self.tally.examples.append(f"{status} on {path}")
-        if self.conn is not None:
-            self.conn.close()
-
-
-def _get_json(host: str, port: int, path: str, timeout: float = 30) -> tuple[int, Any]:
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        body = response.read()
-        try:
-            return response.status, json.loads(body)
-        except ValueError:
-            return response.status, None
-    finally:
-        conn.close()
+def expected(kind: str, status: int) -> bool:
+    return status in EXPECTED.get(kind, {200})
 
 
 def discover(host: str, port: int, max_page: int) -> Target:
     """Facet values from /api/stats and document ids from a few searches."""
-    status, stats = _get_json(host, port, "/api/stats")
+    status, stats = get_json(port, "/api/stats", host=host)
     if status != 200:
         raise SystemExit(f"GET /api/stats answered {status}: is the index built?")
     target = Target(
@@ -220,63 +136,51 @@ def discover(host: str, port: int, max_page: int) -> Target:
         max_page=max_page,
     )
     for word in WORDS:
-        status, body = _get_json(host, port, "/api/search?" + _q({"q": word, "per_page": 20}))
+        status, body = get_json(port, "/api/search?" + _q({"q": word, "per_page": 20}), host=host)
         if status == 200:
             target.doc_ids.extend(hit["id"] for hit in body["hits"])
     target.doc_ids = sorted(set(target.doc_ids))
     return target
 
 
-def _percentile(sorted_values: list[float], fraction: float) -> float:
-    if not sorted_values:
-        return 0.0
-    index = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
 def summarize(tallies: list[Tally], seconds: float, clients: int) -> dict[str, Any]:
-    latencies: dict[str, list[float]] = defaultdict(list)
-    statuses: Counter = Counter()
-    errors: Counter = Counter()
-    unexpected: Counter = Counter()
-    examples: list[str] = []
-    for tally in tallies:
-        for kind, values in tally.latencies.items():
-            latencies[kind].extend(values)
-        statuses.update(tally.statuses)
-        errors.update(tally.errors)
-        unexpected.update(tally.unexpected)
-        examples.extend(tally.examples)
-    every = sorted(v for values in latencies.values() for v in values)
+    total = Tally.merged(tallies)
+    every = total.sorted_latencies()
     responses = len(every)
-    server_errors = sum(n for status, n in statuses.items() if status >= 500)
+    server_errors = sum(n for status, n in total.statuses.items() if status >= 500)
     return {
         "clients": clients,
         "seconds": round(seconds, 2),
-        "requests": responses + sum(errors.values()),
+        "requests": responses + sum(total.errors.values()),
         "responses": responses,
         "throughput_rps": round(responses / seconds, 1) if seconds else 0.0,
         "latency_ms": {
-            "p50": round(_percentile(every, 0.50) * 1000, 1),
-            "p95": round(_percentile(every, 0.95) * 1000, 1),
-            "p99": round(_percentile(every, 0.99) * 1000, 1),
+            "p50": round(percentile(every, 0.50) * 1000, 1),
+            "p95": round(percentile(every, 0.95) * 1000, 1),
+            "p99": round(percentile(every, 0.99) * 1000, 1),
             "max": round((every[-1] if every else 0.0) * 1000, 1),
         },
         "by_kind": {
             kind: {
                 "count": len(values),
-                "p50_ms": round(statistics.median(values) * 1000, 1),
-                "p95_ms": round(_percentile(sorted(values), 0.95) * 1000, 1),
+                "p50_ms": round(percentile(sorted(values), 0.50) * 1000, 1),
+                "p95_ms": round(percentile(sorted(values), 0.95) * 1000, 1),
             }
-            for kind, values in sorted(latencies.items())
+            for kind, values in sorted(total.latencies.items())
         },
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "errors": dict(errors),
+        "statuses": {str(k): v for k, v in sorted(total.statuses.items())},
+        "errors": dict(total.errors),
         "server_errors": server_errors,
-        "unexpected": dict(unexpected),
-        "failed": sum(errors.values()) + server_errors + sum(unexpected.values()),
-        "examples": examples[:10],
+        "unexpected": dict(total.unexpected),
+        "failed": sum(total.errors.values()) + server_errors + sum(total.unexpected.values()),
+        "examples": total.examples[:10],
     }
+
+
+def _mix(target: Target, seed: int) -> Callable[[], Request]:
+    """One client's own random draw from the mix."""
+    rng = random.Random(seed)
+    return lambda: request_mix(target, rng)
 
 
 def run_load(
@@ -292,71 +196,20 @@ def run_load(
 ) -> dict[str, Any]:
     target = discover(host, port, max_page)
     load_before = os.getloadavg()[0]
-    lock = threading.Lock()
-    issued = [0]
-
-    def budget() -> bool:
-        with lock:
-            issued[0] += 1
-            return issued[0] <= max_requests
-
     deadline = time.monotonic() + duration
+    budget = shared_budget(max_requests)
     workers = [
-        Client(host, port, target, deadline, budget, seed + n, timeout) for n in range(clients)
-    ]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(duration + timeout + 30)
-    seconds = time.perf_counter() - started
+        Client(
+            port, _mix(target, seed + n), deadline, budget, host=host, timeout=timeout,
+            expected=expected, headers={"Accept": "*/*"},
+        )
+        for n in range(clients)
+    ]  # fmt: skip
+    seconds = run_clients(workers, join_timeout=duration + timeout + 30)
     summary = summarize([w.tally for w in workers], seconds, clients)
     summary["documents_in_mix"] = len(target.doc_ids)
     summary["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return summary
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """``dossier serve`` (gunicorn) in a child process, on a free 127.0.0.1 port."""
-
-    def __init__(self, index: Path, workers: int, log: Path | None) -> None:
-        self.port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
-        env["DOSSIER_RATE_LIMIT"] = "0"
-        self.log = open(log or os.devnull, "w")  # noqa: SIM115  # closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "indexer", "serve", "--index", str(index),
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)],
-            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = _get_json("127.0.0.1", self.port, "/api/health", timeout=5)
-                if status == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise SystemExit("the server did not become healthy within 60 s")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 def _print_report(summary: dict[str, Any]) -> None:
@@ -390,7 +243,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         index = Path(args.index)
         if not (index / "CURRENT").exists():
             raise SystemExit(f"no index at {index}: build one with `dossier index --index {index}`")
-        server = Server(index, args.workers, args.server_log)
+        try:
+            server = Server(index, args.workers, args.server_log)
+        except RuntimeError as error:
+            raise SystemExit(str(error)) from None
         host, port = "127.0.0.1", server.port
     try:
         summary = run_load(
@@ -398,7 +254,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             max_requests=args.max_requests, max_page=args.max_page, seed=args.seed,
             timeout=args.timeout,
         )  # fmt: skip
-        status, health = _get_json(host, port, "/api/health")
+        status, health = get_json(port, "/api/health", host=host)
         summary["health_after"] = status
         summary["documents"] = (health or {}).get("documents")
     finally:

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
 from bench_corpus import DEFAULT_DATA, corpus_files, read_records, write_jsonl
-from webload import Server, load
+from serving import Server
+from webload import load
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-seconds", type=float, default=15.0)
     args = parser.parse_args(argv)
     if not PY_SPY.exists():
-        print("py-spy is not installed: `make install` adds the dev dependencies", file=sys.stderr)
+        print("py-spy is not installed: `make bench` adds the bench extra", file=sys.stderr)
         return 2
     work = args.work
     shutil.rmtree(work, ignore_errors=True)

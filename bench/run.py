@@ -34,7 +34,8 @@ from bench_corpus import DEFAULT_DATA, corpus_files, read_records, write_jsonl
 from engines import ENGINES, organizations_for
 from queries import MIX
 from report import write_plot, write_results
-from webload import Server, load
+from serving import Server, percentile
+from webload import load
 
 # Engines built a second time with every core: Dossier (its parallel build) and
 # Tantivy (writer threads). SQLite writes with one thread; plain Whoosh is
@@ -137,20 +138,13 @@ class QueryWorker:
 # --- measurements -----------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    rank = max(1, min(len(ordered), round(fraction * len(ordered) + 0.5)))
-    return ordered[rank - 1]
-
-
 def latency_summary(latencies: list[float]) -> dict:
+    ordered = sorted(latencies)
     return {
         "n": len(latencies),
-        "p50_ms": percentile(latencies, 0.50),
-        "p95_ms": percentile(latencies, 0.95),
-        "p99_ms": percentile(latencies, 0.99),
+        "p50_ms": percentile(ordered, 0.50),
+        "p95_ms": percentile(ordered, 0.95),
+        "p99_ms": percentile(ordered, 0.99),
         "mean_ms": statistics.fmean(latencies) if latencies else 0.0,
     }
 

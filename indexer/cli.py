@@ -160,7 +160,7 @@ LIMITS = SearchLimits()
 
 def _search_request(args: argparse.Namespace, limits: SearchLimits = LIMITS) -> SearchRequest:
     """A SearchRequest from the flags, refused as the API refuses the same values."""
-    selections: dict[str, tuple[str, ...]] = {}
+    selections: dict[str, Any] = {}  # SearchRequest field -> values
     for facet in FACETS:
         values = tuple(dict.fromkeys(getattr(args, facet.param) or ()))
         for value in values:

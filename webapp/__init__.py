@@ -19,7 +19,6 @@ from indexer.model import LANGUAGE_FACET, LANGUAGE_NAMES, ORGANIZATION_FACET, SO
 
 from .errors import register_error_handlers
 from .safety import RateLimiter, add_security_headers, clean_marked
-from .settings import load_settings
 
 # Endpoints the rate limit leaves alone: load balancers poll health, and
 # static files are cheap and come with every page.
@@ -28,6 +27,10 @@ RATE_LIMIT_EXEMPT = frozenset({"api.health", "static"})
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides environment and defaults."""
+    # Imported here, not at the top: `python -m webapp.settings` imports this package
+    # first, and runpy warns when the module it is about to run is already imported.
+    from .settings import load_settings
+
     app = Flask(__name__)
     app.config.from_mapping(load_settings(overrides=config))
     app.config["INDEX_DIR"] = Path(app.config["INDEX_DIR"])

@@ -7,6 +7,7 @@ without JavaScript, and any result page can be bookmarked or shared.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import url_for
@@ -28,7 +29,7 @@ class SearchLinks:
         return request_args(self.request, self.default_per_page)
 
     @staticmethod
-    def _url(args: MultiDict[str, str], endpoint: str = "pages.search", **values: str) -> str:
+    def _url(args: MultiDict[str, str], endpoint: str = "pages.search", **values: Any) -> str:
         base = url_for(endpoint, **values)
         query = urlencode(list(args.items(multi=True)))
         return f"{base}?{query}" if query else base

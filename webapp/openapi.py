@@ -170,7 +170,12 @@ def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
     def query(name: str, schema: dict, description: str, *, repeat: bool = False) -> dict:
         if repeat:
             schema = {"type": "array", "items": schema}
-        parameter = {"name": name, "in": "query", "schema": schema, "description": description}
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "schema": schema,
+            "description": description,
+        }
         if repeat:
             parameter.update(style="form", explode=True)
         return parameter

@@ -58,7 +58,7 @@ def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -
         sort=sort,
         page=page,
         per_page=per_page,
-        **filters,
+        **filters,  # type: ignore[arg-type]  # each a tuple[str, ...] field of SearchRequest
     )
 
 

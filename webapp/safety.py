@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 
 import bleach
 from flask import Response
@@ -81,7 +82,13 @@ class RateLimiter:
     flood of addresses cannot grow memory without end.
     """
 
-    def __init__(self, per_minute: int, *, max_clients: int = 10_000, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0  # tokens per second
         self.max_clients = max_clients

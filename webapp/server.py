@@ -40,7 +40,9 @@ class DossierServer(BaseApplication):
             if key in self.cfg.settings and value is not None:
                 self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    # Flask is a WSGI app; types-gunicorn's WSGI type wants a MutableMapping environ, Flask's
+    # signature says dict: the override is sound at run time.
+    def load(self) -> Flask:  # type: ignore[override]
         return self.application
 
 

@@ -15,9 +15,10 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import Stemmer
-from whoosh.analysis import Filter, RegexTokenizer, Token
+from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer, Token
 
 from indexer.analysis.folding import casefold_default, casefold_turkic, name_key
 from indexer.analysis.stopwords import STOPWORDS
@@ -215,11 +216,11 @@ class FoldFilter(Filter):
             yield token
 
 
-def language_analyzer(lang: str):  # -> whoosh CompositeAnalyzer
+def language_analyzer(lang: str) -> CompositeAnalyzer:
     return RegexTokenizer(WORD_PATTERN) | LanguageFilter(lang)
 
 
-def folded_analyzer():  # -> whoosh CompositeAnalyzer
+def folded_analyzer() -> CompositeAnalyzer:
     return RegexTokenizer(WORD_PATTERN) | FoldFilter()
 
 
@@ -227,7 +228,7 @@ def folded_analyzer():  # -> whoosh CompositeAnalyzer
 
 
 @lru_cache(maxsize=1)
-def _identifier():  # -> py3langid LanguageIdentifier
+def _identifier() -> Any:  # a py3langid LanguageIdentifier (py3langid has no types)
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)

@@ -43,7 +43,7 @@ from whoosh.writing import SegmentWriter
 LENGTH_OF_BYTE = [byte_to_length(n) for n in range(256)]
 
 
-def length_column(perdoc, fieldname: str, doccount: int) -> bytes | None:
+def length_column(perdoc: Any, fieldname: str, doccount: int) -> bytes | None:
     """One length byte per document of a segment (0: no such field), or None when the
     segment has no lengths for the field at all."""
     try:
@@ -82,14 +82,14 @@ class InMemoryLengths:
         code = column[docnum]
         return LENGTH_OF_BYTE[code] if code else None
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._reader, name)
 
 
 _original_per_document_reader = SegmentWriter.per_document_reader
 
 
-def _per_document_reader(self: SegmentWriter):
+def _per_document_reader(self: SegmentWriter) -> Any:
     reader = _original_per_document_reader(self)
     return InMemoryLengths(reader) if isinstance(reader, W3PerDocReader) else reader
 
@@ -107,7 +107,7 @@ def segment_lengths(reader: IndexReader, fieldname: str) -> bytes:
     """One length byte per document of a segment (zeros where it has no lengths)."""
     doccount = reader.doc_count_all()
     try:
-        perdoc = reader._perdoc  # type: ignore[attr-defined]
+        perdoc = reader._perdoc
     except AttributeError:
         perdoc = reader
     return length_column(perdoc, fieldname, doccount) or bytes(doccount)
@@ -141,7 +141,7 @@ def segment_uint_column(reader: IndexReader, fieldname: str) -> array:
 def term_info(reader: IndexReader, fieldname: str, btext: bytes) -> Any:
     """A term's statistics in one segment, or None; segments without the field cost nothing."""
     try:
-        terms = reader._terms  # type: ignore[attr-defined]
+        terms = reader._terms
         if fieldname not in terms._fieldmap:
             return None  # no article of this segment has the field (e.g. body_ru)
         return terms.term_info(fieldname, btext)
@@ -154,7 +154,7 @@ def term_info(reader: IndexReader, fieldname: str, btext: bytes) -> Any:
 def raw_postings(reader: IndexReader, fieldname: str, btext: bytes, info: Any) -> Matcher:
     """The raw posting reader of a term in one segment (deletions applied by the caller)."""
     try:
-        terms = reader._terms  # type: ignore[attr-defined]
+        terms = reader._terms
         fmt = reader.schema[fieldname].format
         return terms._codec.postings_reader(terms._postfile, info, fmt)
     except AttributeError:
@@ -224,7 +224,12 @@ def _all_postings(
     return ids, weights, encoded if values else None
 
 
-def _only(ids, weights, values, keep: set[int] | None) -> Block:  # type: ignore[no-untyped-def]
+def _only(
+    ids: Sequence[int],
+    weights: Sequence[float],
+    values: Sequence[bytes] | None,
+    keep: set[int] | None,
+) -> Block:
     if keep is None:
         return ids, weights, values
     at = [i for i, d in enumerate(ids) if d in keep]
@@ -240,12 +245,12 @@ def _only(ids, weights, values, keep: set[int] | None) -> Block:  # type: ignore
 
 def read_toc(index: Index) -> Any:
     """The table of contents of the index's latest commit (schema, segments, generation)."""
-    return index._read_toc()  # type: ignore[attr-defined]
+    return index._read_toc()
 
 
 def pinned_reader(index: Index, toc: Any) -> IndexReader:
     """A reader of exactly the commit ``toc`` describes, not whatever is newest on disk."""
-    return FileIndex._reader(index.storage, toc.schema, toc.segments, toc.generation)  # type: ignore[attr-defined]
+    return FileIndex._reader(index.storage, toc.schema, toc.segments, toc.generation)
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -272,7 +277,7 @@ class ParallelWriter(MpWriter):
         if len(self.tasks) < self.procs:
             self._new_task()
         job = (filename, len(self.docbuffer))
-        self.docbuffer = []
+        self.docbuffer: list[Any] = []
         while True:
             self.check_workers()
             try:

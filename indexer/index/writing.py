@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
@@ -194,7 +195,7 @@ def build_index(
     return report
 
 
-def _layout(schema) -> list[tuple[str, str]]:
+def _layout(schema: Schema) -> list[tuple[str, str]]:
     """Field names and types: what must match for an index to have the current layout."""
     return sorted((name, type(schema[name]).__name__) for name in schema.names())
 
@@ -214,7 +215,8 @@ def _write_documents(
     In a fresh generation nothing can need replacing (duplicate ids are refused
     here), so documents are added without the per-document delete-by-id lookup.
     """
-    write = writer.add_document if fresh else writer.update_document
+    # fresh is True whenever the writer is a _SegmentedWriter (a new generation)
+    write = writer.add_document if fresh else writer.update_document  # type: ignore[union-attr]
     seen: dict[str, str] = {}
     read = _ReadCount(_input_bytes(paths) if progress else 0)
     for item in load_documents(paths, builder, on_bytes=read.add if progress else None):

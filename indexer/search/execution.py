@@ -32,6 +32,7 @@ from collections.abc import Iterable
 from math import log
 
 from whoosh import query as wq
+from whoosh.reading import IndexReader, TermInfo
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
@@ -128,7 +129,7 @@ class IndexStatistics:
         )
 
 
-def _leaves(searcher: Searcher) -> list[tuple[object, int]]:
+def _leaves(searcher: Searcher) -> list[tuple[IndexReader, int]]:
     return [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
 
 
@@ -254,7 +255,7 @@ class QueryExecution:
         except (KeyError, ValueError):
             return None
 
-    def _lookup(self, fieldname: str, text: str | bytes) -> list[tuple[object, int, object]]:
+    def _lookup(self, fieldname: str, text: str | bytes) -> list[tuple[IndexReader, int, TermInfo]]:
         """(segment reader, offset, term info) of every segment holding the term."""
         key = self._key(fieldname, text)
         if key is None:
@@ -284,6 +285,7 @@ class QueryExecution:
         if not segments:
             return {}
         key = self._key(fieldname, text)
+        assert key is not None  # _lookup found the term, so its key is usable
         btext = key[1]
         found = self._terms.get(key) if encoded is None else None
         if found is not None:
@@ -306,7 +308,15 @@ class QueryExecution:
             self._terms[key] = found
         return found
 
-    def _bm25(self, fieldname, btext, segments, wanted, out: Scores, encoded=None) -> None:
+    def _bm25(
+        self,
+        fieldname: str,
+        btext: bytes,
+        segments: list[tuple[IndexReader, int, TermInfo]],
+        wanted: list[int] | None,
+        out: Scores,
+        encoded: dict[int, bytes] | None = None,
+    ) -> None:
         # scoring.Bm25.idf and whoosh.scoring.bm25, with deleted documents still counted
         # in the statistics as Whoosh counts them.
         doc_frequency = sum(info.doc_frequency() for _, _, info in segments)
@@ -324,8 +334,10 @@ class QueryExecution:
                 for d, tf in zip(ids, weights, strict=True):
                     g = d + offset
                     out[g] = idf * ((tf * k1_plus_1) / (tf + norms[lengths[g]]))
-                if values is not None:
-                    encoded.update(zip((d + offset for d in ids), values, strict=True))
+                if values is not None:  # read only when encoded is given
+                    encoded.update(  # type: ignore[union-attr]
+                        zip((d + offset for d in ids), values, strict=True)
+                    )
 
     def _phrase(self, q: wq.Phrase, within: Within) -> Scores:
         """Documents with the words at consecutive positions, scored as the sum of the
@@ -351,7 +363,7 @@ class QueryExecution:
             )  # fmt: skip
             if not candidates:
                 return {}
-        candidates = set(candidates)
+        candidates = set(candidates)  # type: ignore[arg-type]  # phrases have words: narrowed
         decode = schema_field.format.decoder("positions")
         ends: dict[int, set[int]] = {d: set(decode(encoded[0][d])) for d in candidates}
         for i in range(1, len(words)):
@@ -410,7 +422,7 @@ class QueryExecution:
 Within = Iterable[int] | None  # documents still in play, or None for all
 
 
-def _local(wanted: list[int] | None, reader, offset: int) -> list[int] | None:
+def _local(wanted: list[int] | None, reader: IndexReader, offset: int) -> list[int] | None:
     """The part of sorted global ``wanted`` in one segment, as segment document numbers."""
     if wanted is None:
         return None
@@ -462,7 +474,7 @@ def _best_field(parts: list[Scores], tiebreak: float) -> Scores:
             else:
                 if s > b:
                     best[d] = s
-                total[d] = total_get(d) + s
+                total[d] = total_get(d) + s  # type: ignore[operator]  # set with best[d]
     return {d: b + tiebreak * (total[d] - b) for d, b in best.items()}
 
 

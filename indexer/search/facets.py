@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -112,7 +112,7 @@ def count_facet(
     cache: FacetCache,
     base: frozenset[int] | set[int],
     selected: Iterable[str],
-    labeler,  # Callable[[str, str], str]
+    labeler: Callable[[str, str], str],
     *,
     restrict_prefix: str | None = None,
 ) -> Facet:

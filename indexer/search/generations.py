@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from whoosh.index import Index
+from whoosh.index import TOC, Index
 from whoosh.searching import Searcher
 
 from indexer.index.store import IndexStore
@@ -29,7 +29,7 @@ from indexer.search.facets import FacetCache
 from indexer.search.scoring import weighting
 
 
-def _pinned_searcher(index: Index, toc: object) -> Searcher:
+def _pinned_searcher(index: Index, toc: TOC) -> Searcher:
     """A searcher of exactly the commit ``toc`` describes, not whatever is newest on disk."""
     reader = pinned_reader(index, toc)
     return Searcher(reader, weighting=weighting(), fromindex=index)

@@ -15,6 +15,7 @@ a message saying what to type instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
@@ -192,7 +193,7 @@ class _Rewriter:
         out: list[wq.Query] = []
         i = 0
         while i < len(children):
-            run = []
+            run: list[str] = []
             while i + len(run) < len(children) and _plain_word(children[i + len(run)]):
                 run.append(children[i + len(run)].text)
             if not run:
@@ -278,7 +279,7 @@ class _Rewriter:
         if not subqueries:
             return wq.NullQuery
         query = BestField(subqueries, tiebreak=TIEBREAK)
-        query._dossier_stopword = stopword  # type: ignore[attr-defined]
+        query._dossier_stopword = stopword
         return query
 
     def _phrase(self, phrase_words: list[str], scope: tuple[str, ...]) -> wq.Query:
@@ -301,8 +302,8 @@ class _Rewriter:
                 query = wq.Or([query, wq.Term("org", spans[0][2], boost=ORG_BOOST)])
         return query
 
-    def _check_expansion(self, fieldname: str, terms: object, shown: str) -> None:
-        for count, _ in enumerate(terms, 1):  # type: ignore[call-overload]
+    def _check_expansion(self, fieldname: str, terms: Iterable[object], shown: str) -> None:
+        for count, _ in enumerate(terms, 1):
             if count > self.limits.max_expansions:
                 raise QueryError(
                     f"{shown} matches more than {self.limits.max_expansions} different words; "
@@ -464,7 +465,7 @@ def _relaxed(query: wq.Query) -> wq.Query | None:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         negatives = [q for q in query.subqueries if isinstance(q, wq.Not)]
         if len(positives) > 1:
-            relaxed: wq.Query | None = Coordinated(positives, power=COORD_POWER)
+            relaxed = Coordinated(positives, power=COORD_POWER)
         elif positives:
             relaxed = _relaxed(positives[0])
         else:

@@ -21,11 +21,13 @@ query it builds, and ``execution`` scores exactly as these matchers do.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from math import log
+from typing import Any
 
 from whoosh import matching, scoring
 from whoosh import query as wq
-from whoosh.searching import Searcher
+from whoosh.searching import SearchContext, Searcher
 
 from indexer.index.schema import FOLDED_TITLE, title_field
 from indexer.model import SUPPORTED_LANGUAGES
@@ -69,11 +71,14 @@ def weighting() -> scoring.WeightingModel:
 class BestField(wq.DisjunctionMax):
     """One word over several fields: the best field's score, plus ``tiebreak`` × the others'."""
 
-    def apply(self, fn):  # keep the tie-breaker (CompoundQuery.apply drops it)
+    # keep the tie-breaker (CompoundQuery.apply drops it)
+    def apply(self, fn: Callable[[wq.Query], wq.Query]) -> BestField:
         return self.__class__([fn(q) for q in self.subqueries], boost=self.boost,
                               tiebreak=self.tiebreak)  # fmt: skip
 
-    def _matcher(self, subs, searcher, context):
+    def _matcher(
+        self, subs: Sequence[wq.Query], searcher: Searcher, context: SearchContext | None
+    ) -> matching.Matcher:
         children = [q.matcher(searcher, context) for q in subs]
         return _boosted(BestFieldMatcher(children, self.tiebreak), self.boost)
 
@@ -85,21 +90,25 @@ class Coordinated(wq.Or):
     documents with more of the words ahead of documents with one frequent word.
     """
 
-    def __init__(self, subqueries, boost=1.0, power: float = 1.0):
+    def __init__(
+        self, subqueries: Sequence[wq.Query], boost: float = 1.0, power: float = 1.0
+    ) -> None:
         super().__init__(subqueries, boost=boost)
         self.power = power
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[wq.Query], wq.Query]) -> Coordinated:
         return self.__class__([fn(q) for q in self.subqueries], boost=self.boost,
                               power=self.power)  # fmt: skip
 
-    def normalize(self):
+    def normalize(self) -> wq.Query:
         norm = super().normalize()
         if isinstance(norm, Coordinated):
             norm.power = self.power
         return norm
 
-    def _matcher(self, subs, searcher, context):
+    def _matcher(
+        self, subs: Sequence[wq.Query], searcher: Searcher, context: SearchContext | None
+    ) -> matching.Matcher:
         children = [q.matcher(searcher, context) for q in subs]
         return _boosted(CoordinatedMatcher(children, self.power, len(children)), self.boost)
 
@@ -188,13 +197,13 @@ class _UnionMatcher(matching.Matcher):
     def supports(self, astype: str) -> bool:
         return all(c.supports(astype) for c in self._children)
 
-    def value(self):
+    def value(self) -> Any:
         return self._current()[0].value()
 
-    def value_as(self, astype: str):
+    def value_as(self, astype: str) -> Any:
         return self._current()[0].value_as(astype)
 
-    def spans(self):
+    def spans(self) -> list[Any]:  # whoosh.query.spans.Span
         return sorted({span for c in self._current() for span in c.spans()})
 
     def weight(self) -> float:
@@ -249,12 +258,12 @@ class Exhaustive(wq.WrappingQuery):
     keeps rankings exact; the cost is measured in bench/.
     """
 
-    def matcher(self, searcher, context=None):
+    def matcher(self, searcher: Searcher, context: SearchContext | None = None) -> matching.Matcher:
         return ExhaustiveMatcher(self.child.matcher(searcher, context))
 
 
 class ExhaustiveMatcher(matching.WrappingMatcher):
-    def _replacement(self, newchild):
+    def _replacement(self, newchild: matching.Matcher) -> ExhaustiveMatcher:
         return ExhaustiveMatcher(newchild)
 
     def replace(self, minquality: float = 0) -> matching.Matcher:

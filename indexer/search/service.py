@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
 from typing import TypeVar
@@ -38,6 +38,7 @@ from indexer.model import (
     YEAR_FACET,
     DocumentNotFoundError,
     DocumentView,
+    Facet,
     Hit,
     IndexStats,
     ParameterError,
@@ -175,7 +176,13 @@ class SearchService:
             filters["date"] = generation.statistics.in_period(generation.searcher(), lower, upper)
         return filters
 
-    def _facets(self, generation, request, matches, filters):
+    def _facets(
+        self,
+        generation: Generation,
+        request: SearchRequest,
+        matches: frozenset[int],
+        filters: dict[str, frozenset[int]],
+    ) -> dict[str, Facet]:
         """Every facet's counts, each over the matches narrowed by the *other* filters."""
         selected = request.selections()
         facets = {}
@@ -198,7 +205,15 @@ class SearchService:
             return self.gazetteer.label(value)
         return default_label(name, value)
 
-    def _hits(self, execution, request, query, compiled, final, scores: Scores):
+    def _hits(
+        self,
+        execution: QueryExecution,
+        request: SearchRequest,
+        query: wq.Query,
+        compiled: CompiledQuery,
+        final: frozenset[int],
+        scores: Scores,
+    ) -> list[Hit]:
         searcher = execution.searcher
         start = (request.page - 1) * request.per_page
         if start >= len(final):
@@ -236,7 +251,7 @@ class SearchService:
         return hits
 
     def _suggest(self, searcher: Searcher, generation: Generation, request: SearchRequest,
-                 filters, total: int):  # fmt: skip
+                 filters: dict[str, frozenset[int]], total: int) -> str | None:  # fmt: skip
         """A respelled query that finds more, when this one finds little.
 
         The vocabulary is the folded field's (no separate spelling field to
@@ -340,7 +355,7 @@ class SearchService:
             generation=name,
         )
 
-    def health(self) -> dict[str, object]:
+    def health(self) -> dict[str, str | int]:
         try:
             with self.manager.acquire() as generation:
                 documents = len(generation.facets.all_docs())
@@ -369,7 +384,7 @@ def _surface_form(searcher: Searcher, key: str) -> str | None:
     return None
 
 
-def _intersect(base: frozenset[int], others) -> frozenset[int]:
+def _intersect(base: frozenset[int], others: Iterable[frozenset[int]]) -> frozenset[int]:
     result = base
     for other in sorted(others, key=len):
         result = result & other

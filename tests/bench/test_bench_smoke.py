@@ -30,8 +30,8 @@ def _require(module: str) -> None:
     """Skip without a bench dependency, except in CI, where the skip would hide a gap."""
     if importlib.util.find_spec(module) is None:
         if os.environ.get("CI"):
-            pytest.fail(f"{module} is not installed (pyproject.toml dev dependencies)")
-        pytest.skip(f"{module} is not installed; `make install` adds the dev dependencies")
+            pytest.fail(f"{module} is not installed (pyproject.toml bench extra)")
+        pytest.skip(f"{module} is not installed; `make test` adds the bench extra")
 
 
 @pytest.fixture(scope="module")

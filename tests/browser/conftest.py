@@ -267,7 +267,7 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("Playwright for Python is not installed (make install)")
+        _unavailable("Playwright for Python is not installed (`make test` or `make dev` adds it)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS, headless=True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,18 @@ def test_settings_documented(repo: Path) -> None:
     readme = (repo / "README.md").read_text(encoding="utf-8")
     missing = [s.env for s in SETTINGS if s.name not in readme or s.env not in readme]
     assert not missing, f"README.md does not document {missing}; paste `python -m webapp.settings`"
+
+
+def test_settings_table_runs_as_a_module_without_warnings(repo: Path) -> None:
+    """`python -m webapp.settings` (the README's command) prints the table, warning-free."""
+    completed = subprocess.run(
+        [sys.executable, "-W", "error", "-m", "webapp.settings"],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert completed.stdout.strip() == markdown_table()
