@@ -69,6 +69,7 @@ class Document:
     organizations: list[str] = field(default_factory=list)
     path: str | None = None
     checksum: str | None = None
+    date_source: str | None = None  # "record", "header" or "dateline"; None when undated
 
 
 @dataclass(slots=True, frozen=True)
@@ -108,6 +109,7 @@ class Hit:
     rank: int
     snippet: str  # escaped text; the only markup is <mark>…</mark>
     title_html: str  # escaped title with <mark> on matches
+    date_source: str | None = None  # "record", "header" or "dateline"
 
 
 @dataclass(slots=True)
@@ -151,6 +153,7 @@ class DocumentView:
     url: str | None
     organizations: list[OrganizationRef]
     path: str | None
+    date_source: str | None = None  # "record", "header" or "dateline"
 
 
 @dataclass(slots=True)

@@ -36,6 +36,7 @@ def build_schema() -> Schema:
         "title": STORED(),
         "body": STORED(),
         "date": STORED(),
+        "date_source": STORED(),  # record | header | dateline (ingest.dates.DATE_SOURCES)
         "url": STORED(),
         "path": STORED(),
         "checksum": STORED(),
@@ -67,6 +68,7 @@ def document_fields(doc: Document) -> dict[str, object]:
         "title": doc.title,
         "body": doc.body,
         "date": doc.date,
+        "date_source": doc.date_source,
         "url": doc.url,
         "path": doc.path,
         "checksum": doc.checksum,

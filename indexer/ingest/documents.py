@@ -19,7 +19,13 @@ from pathlib import Path
 
 from indexer.analysis.language import detect_language
 from indexer.ingest.cleaning import clean, split_title
-from indexer.ingest.dates import date_from_dateline, normalize_record_date
+from indexer.ingest.dates import (
+    DATE_FROM_DATELINE,
+    DATE_FROM_HEADER,
+    DATE_FROM_RECORD,
+    date_from_dateline,
+    normalize_record_date,
+)
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import SUPPORTED_LANGUAGES, Document
 
@@ -122,6 +128,7 @@ class DocumentBuilder:
         url: str | None = None,
         organizations: list[str] | None = None,
         digest: str,
+        date_source: str = DATE_FROM_RECORD,
     ) -> tuple[Document | Unchanged | None, list[LoadProblem]]:
         # The path is part of the digest: a moved file is re-indexed so its stored path
         # stays true (pruning relies on it).
@@ -152,6 +159,7 @@ class DocumentBuilder:
             lang = detect_language(f"{title_text}\n{body}")
         if date is None:
             date = date_from_dateline(body or title_text)
+            date_source = DATE_FROM_DATELINE
         if organizations is None:
             organizations = self.gazetteer.extract(f"{title_text}\n\n{body}", lang)
         return (
@@ -166,6 +174,7 @@ class DocumentBuilder:
                 organizations=organizations,
                 path=path,
                 checksum=digest,
+                date_source=date_source if date else None,
             ),
             problems,
         )
@@ -184,7 +193,7 @@ def load_text_file(
             yield LoadProblem(str(path), f"ignored the date header: {exc}", severity="warning")
     doc, problems = builder.build(
         doc_id=_ID_SAFE.sub("_", path.stem), text=raw, path=str(path), date=date,
-        digest=checksum(raw, date or ""),
+        digest=checksum(raw, date or ""), date_source=DATE_FROM_HEADER,
     )  # fmt: skip
     yield from problems
     if doc:

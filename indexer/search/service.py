@@ -228,6 +228,7 @@ class SearchService:
                     title_html=self.highlighter.mark_all(
                         fields.get("title") or "", lang, terms, title=True
                     ),
+                    date_source=fields.get("date_source"),
                 )
             )
         return hits
@@ -305,6 +306,7 @@ class SearchService:
             url=fields.get("url"),
             organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
             path=fields.get("path"),
+            date_source=fields.get("date_source"),
         )
 
     def stats(self) -> IndexStats:
