@@ -70,6 +70,7 @@ class Document:
     path: str | None = None
     checksum: str | None = None
     date_source: str | None = None  # "record", "header" or "dateline"; None when undated
+    repaired: bool = False  # cleaning repaired encoding damage in its text (not stored)
 
 
 @dataclass(slots=True, frozen=True)

@@ -83,6 +83,7 @@ class IndexReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    repaired: int = 0  # documents whose text had encoding damage (mojibake) repaired
     problems: list[LoadProblem] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = False
@@ -98,7 +99,8 @@ class IndexReport:
     def summary(self) -> str:
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.deleted} deleted, {len(self.errors)} failed "
+            f"{self.deleted} deleted, {len(self.errors)} failed, "
+            f"{self.repaired} with encoding repaired "
             f"in {self.seconds:.1f} s ({self.index_dir})"
         )
 
@@ -245,6 +247,7 @@ def _write_documents(
             continue
         seen[doc.id] = doc.path or "?"
         write(**document_fields(doc))
+        report.repaired += doc.repaired
         if doc.id in existing:
             report.updated += 1
         else:

@@ -138,7 +138,8 @@ class DocumentBuilder:
         problems: list[LoadProblem] = []
         cleaned = clean(text, self.known_sources)
         paragraphs = cleaned.paragraphs
-        clean_title = clean(title).paragraphs if title else []
+        cleaned_title = clean(title) if title else None
+        clean_title = cleaned_title.paragraphs if cleaned_title else []
         if clean_title:
             title_text = " ".join(clean_title)
         else:
@@ -175,6 +176,7 @@ class DocumentBuilder:
                 path=path,
                 checksum=digest,
                 date_source=date_source if date else None,
+                repaired=cleaned.repaired or bool(cleaned_title and cleaned_title.repaired),
             ),
             problems,
         )
