@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from indexer.languages import LANGUAGE_NAMES as LANGUAGE_NAMES  # re-exported
+from indexer.languages import UNDETERMINED as UNDETERMINED
+
+# The five languages the project was built around: the gazetteer's aliases, the
+# datelines and the scraped-page furniture are known in these. Any language the
+# detector knows is indexed (LANGUAGE_NAMES, analysis.language.LANGUAGES).
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "ru", "tr", "az")
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "de": "German",
-    "ru": "Russian",
-    "tr": "Turkish",
-    "az": "Azerbaijani",
-}
 UNDATED = "undated"  # facet value of the year facet for articles without a date
 
 
@@ -170,6 +169,7 @@ class IndexStats:
     size_bytes: int
     path: str
     generation: str
+    undetermined_language: int = 0  # too short or mixed to detect: neutral analysis
 
 
 @dataclass(slots=True, frozen=True)

@@ -138,6 +138,12 @@ def schemas() -> dict[str, Any]:
             "years": _COUNTS,
             "sources": _COUNTS,
             "undated": {"type": "integer", "minimum": 0},
+            "undetermined_language": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Articles whose language was too short or mixed to detect "
+                "(lang 'und'; language-neutral analysis).",
+            },
             "date_min": _PARTIAL_DATE,
             "date_max": _PARTIAL_DATE,
             "size_bytes": {"type": "integer", "minimum": 0},

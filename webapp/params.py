@@ -56,8 +56,10 @@ def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -
     filters = {field: _values(args, param) for param, field in FILTER_PARAMS.items()}
     for lang in filters["languages"]:
         if lang not in LANGUAGE_NAMES:
-            known = ", ".join(sorted(LANGUAGE_NAMES))
-            raise ParameterError(f"lang={lang!r} is not one of {known}.", parameter="lang")
+            raise ParameterError(
+                f"lang={lang!r} is not a language code (such as en, de, ru, tr, az, fr).",
+                parameter="lang",
+            )
     for year in filters["years"]:
         if year != UNDATED and not _YEAR.fullmatch(year):
             raise ParameterError(

@@ -80,6 +80,7 @@ def stats_json(stats: IndexStats) -> dict[str, Any]:
         "years": dict(stats.years),
         "sources": dict(stats.sources),
         "undated": stats.undated,
+        "undetermined_language": stats.undetermined_language,
         "date_min": stats.date_min,
         "date_max": stats.date_max,
         "size_bytes": stats.size_bytes,

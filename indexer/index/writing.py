@@ -48,7 +48,8 @@ from indexer.model import Document, DossierError, IndexUnavailableError
 
 install_writer_lengths()
 
-PIPELINE_VERSION = "2"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "3"  # bump when cleaning/analysis changes, to re-index everything
+# 3: dates only from datelines (with provenance), mojibake repaired, every language
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,

@@ -27,7 +27,7 @@ from indexer.ingest.dates import (
     normalize_record_date,
 )
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import SUPPORTED_LANGUAGES, Document
+from indexer.model import LANGUAGE_NAMES, Document
 
 SUFFIXES = (".txt", ".jsonl")
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article or .jsonl file larger than this is refused
@@ -251,10 +251,12 @@ def _record_to_document(
         yield LoadProblem(where, f"{exc}; indexed as undated", number, "warning")
     lang = _text(record.get("lang")) or None
     if lang is not None:
-        lang = lang.lower()
-        if lang not in SUPPORTED_LANGUAGES:
+        lang = lang.strip().lower().replace("_", "-")
+        if lang not in LANGUAGE_NAMES and lang.split("-")[0] in LANGUAGE_NAMES:
+            lang = lang.split("-")[0]  # "en-GB" is English
+        if lang not in LANGUAGE_NAMES:
             yield LoadProblem(
-                where, f"language {lang!r} is not supported; detected it instead", number, "warning"
+                where, f"language {lang!r} is not known; detected it instead", number, "warning"
             )
             lang = None
     doc, problems = builder.build(

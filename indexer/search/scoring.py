@@ -26,15 +26,15 @@ from whoosh import matching, scoring
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
+from indexer.analysis.language import LANGUAGES
 from indexer.index.schema import FOLDED_TITLE, title_field
-from indexer.model import SUPPORTED_LANGUAGES
 
 K1 = 2.0  # term-frequency saturation; 0.9 (Anserini's), 1.2 and 1.5 measured lower
 B = 0.75  # body length normalization
 TITLE_B = 0.5
 
 
-_TITLE_FIELDS = frozenset([*(title_field(lang) for lang in SUPPORTED_LANGUAGES), FOLDED_TITLE])
+_TITLE_FIELDS = frozenset([*(title_field(lang) for lang in LANGUAGES), FOLDED_TITLE])
 
 
 class Bm25(scoring.BM25F):

@@ -29,6 +29,7 @@ from indexer.ingest.dates import date_key
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import (
     UNDATED,
+    UNDETERMINED,
     DocumentNotFoundError,
     DocumentView,
     Hit,
@@ -210,7 +211,7 @@ class SearchService:
         hits = []
         for rank, docnum in enumerate(ranked[start:limit], start=start + 1):
             fields = searcher.stored_fields(docnum)
-            lang = fields.get("lang") or "en"
+            lang = fields.get("lang") or UNDETERMINED
             hits.append(
                 Hit(
                     id=fields["id"],
@@ -289,7 +290,7 @@ class SearchService:
                     terms = match_terms(execution, compiled.query, compiled)
                 except QueryError:
                     pass
-        lang = fields.get("lang") or "en"
+        lang = fields.get("lang") or UNDETERMINED
         body = fields.get("body") or ""
         return DocumentView(
             id=fields["id"],
@@ -335,6 +336,7 @@ class SearchService:
             size_bytes=self.store.size_bytes(),
             path=str(self.store.root),
             generation=name,
+            undetermined_language=counts["lang"].get(UNDETERMINED, 0),
         )
 
     def health(self) -> dict[str, object]:
