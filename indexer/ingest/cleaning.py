@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import ftfy
 
 from indexer.analysis.folding import fold
-from indexer.ingest.dates import _MONTH_RE
+from indexer.ingest.dates import _MONTH_RE, is_date_line
 
 TITLE_MAX_CHARS = 160
 
@@ -167,6 +167,11 @@ def split_title(paragraphs: list[str]) -> tuple[str, list[str]]:
     """
     if not paragraphs:
         return "", []
+    if len(paragraphs) > 1 and is_date_line(paragraphs[0]):
+        # "22 September 2025" or "Published: …" above the headline is no title; it stays
+        # at the top of the body, where the date is read from.
+        title, body = split_title(paragraphs[1:])
+        return title, [paragraphs[0], *body]
     head = paragraphs[0]
     if len(paragraphs) > 1 and len(head) <= TITLE_MAX_CHARS and not head.endswith((".", ":")):
         return head, paragraphs[1:]

@@ -216,6 +216,12 @@ def _line_date(line: str, *, first: bool = True) -> tuple[str, str] | None:
     return None
 
 
+def is_date_line(line: str) -> bool:
+    """A line that only dates the article ("22 September 2025", "Published: …"): no headline."""
+    found = _line_date(line)
+    return found is not None and found[1] != "dateline"
+
+
 def date_from_dateline(text: str) -> str | None:
     """The date an article states as its own in its first lines, if any (see module doc).
 

@@ -156,3 +156,14 @@ def test_each_provenance_is_stored_in_the_index(
     }
     # an inferred date filters like any other
     assert [h.id for h in service.search(SearchRequest(query="", years=("2025",))).hits] == ["line"]
+
+
+@pytest.mark.parametrize("date_line", ["22 September 2025", "Published: 22 September 2025"])
+def test_a_date_line_above_the_headline_dates_it_and_is_not_its_title(
+    date_line: str, write_corpus: Callable[..., Path], tmp_path: Path, open_service
+) -> None:
+    root = write_corpus({"dated.txt": f"{date_line}\nForum opens in Baku\n\nThe forum opened.\n"})
+    build_index([root], tmp_path / "index")
+    view = open_service(tmp_path / "index").document("dated")
+    assert view.title == "Forum opens in Baku"
+    assert (view.date, view.date_source) == ("2025-09-22", "dateline")
