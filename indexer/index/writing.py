@@ -222,6 +222,8 @@ def _write_documents(
     here), so documents are added without the per-document delete-by-id lookup.
     """
     write = writer.add_document if fresh else writer.update_document
+    # An index of an older layout is updated in its own fields (README, "Upgrades").
+    layout = None if fresh else frozenset(writer.schema.names())
     seen: dict[str, str] = {}
     total = sum(1 for item in iter_corpus_files(paths) if isinstance(item, Path))
     files_done = 0
@@ -247,7 +249,10 @@ def _write_documents(
             )
             continue
         seen[doc.id] = doc.path or "?"
-        write(**document_fields(doc))
+        fields = document_fields(doc)
+        if layout is not None:
+            fields = {name: value for name, value in fields.items() if name in layout}
+        write(**fields)
         report.repaired += doc.repaired
         if doc.id in existing:
             report.updated += 1
