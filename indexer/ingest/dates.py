@@ -5,7 +5,7 @@ date: a dateline at the start of one of its first lines (a place name,
 optionally an agency, then a date with a year: ``BAKU, Sept 22, 2025
 (Reuters) -``, ``Baku, 22. September 2025 (dpa) -``, ``Баку, 22 сентября
 2025 —``, ``Bakü, 22 Eylül 2025``), a publication line (``Published: 22
-September 2025``) or a line that is nothing but a full date. A date that
+September 2025``) or a first line that is nothing but a full date. A date that
 merely occurs in the text (a birthday, an anniversary, a kick-off time
 "Tuesday, 1 March" with "1945 GMT" on the next line, "since 1945") is never
 taken: no date is better than a wrong one. Lines are matched one by one, so
@@ -205,6 +205,8 @@ def _line_date(line: str, *, first: bool = True) -> tuple[str, str] | None:
         kind = name.split("-")[0]
         if kind == "dateline" and not _is_dateline(match, line, first):
             continue
+        if kind == "bare" and not first:
+            continue  # a date alone on a later line is a fixture's day, a caption's…
         value = _from_match(match)
         if value is None:
             continue

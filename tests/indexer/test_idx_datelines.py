@@ -167,3 +167,9 @@ def test_a_date_line_above_the_headline_dates_it_and_is_not_its_title(
     view = open_service(tmp_path / "index").document("dated")
     assert view.title == "Forum opens in Baku"
     assert (view.date, view.date_source) == ("2025-09-22", "dateline")
+
+
+def test_a_date_alone_on_a_later_line_is_not_taken() -> None:
+    """A match preview: the fixture's day under the ground's name is not the article's."""
+    assert date_from_dateline("Griffin Park\nTuesday, 1 March 2005\n1945 GMT\nText.") is None
+    assert date_from_dateline("Tuesday, 1 March 2005\nGriffin Park\nText.") == "2005-03-01"
