@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install dev index run test test-slow eval lint format bench clean
+.PHONY: install dev index run test test-slow eval eval-dates lint format bench clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -58,6 +58,11 @@ test-slow: $(VENV)/.installed-dev
 # from ../shared/data when present (COLLECTIONS=dir… for others). See eval/RESULTS.md.
 eval: $(VENV)/.installed-eval
 	$(BIN)/python eval/run.py $(COLLECTIONS)
+
+# Date inference precision/recall: the dated corpora of ../shared/data with their
+# dates dropped, plus the undated ones for false dates (eval/DATES.md).
+eval-dates: install
+	$(BIN)/python eval/dates.py
 
 # Benchmarks against plain Whoosh, SQLite FTS5 and Tantivy on ../shared/data
 # (about 15 minutes): bench/RESULTS.md and bench/growth.png.

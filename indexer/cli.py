@@ -140,6 +140,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     print(
         f"dates        {stats.date_min or '-'} … {stats.date_max or '-'}; {stats.undated} undated"
     )
+    print(f"languages    {stats.undetermined_language} undetermined (too short or mixed to tell)")
     _table("languages", stats.languages)
     _table("years", stats.years)
     _table("sources", stats.sources)

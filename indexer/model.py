@@ -11,14 +11,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from indexer.languages import LANGUAGE_NAMES as LANGUAGE_NAMES  # re-exported
+from indexer.languages import UNDETERMINED as UNDETERMINED
+
+# The five languages the project was built around: the gazetteer's aliases, the
+# datelines and the scraped-page furniture are known in these. Any language the
+# detector knows is indexed (LANGUAGE_NAMES, analysis.language.LANGUAGES).
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "ru", "tr", "az")
-LANGUAGE_NAMES: dict[str, str] = {
-    "en": "English",
-    "de": "German",
-    "ru": "Russian",
-    "tr": "Turkish",
-    "az": "Azerbaijani",
-}
 DEFAULT_PER_PAGE = 10  # results per page when none is asked for (SearchLimits)
 UNDATED = "undated"  # facet value of the year facet for articles without a date
 # Result orders, the default first, with the words the page shows for each.
@@ -100,8 +99,8 @@ ORGANIZATION_FACET = FacetSpec(
 )  # fmt: skip
 LANGUAGE_FACET = FacetSpec(
     "lang", "Language", "lang", "lang", "languages",
-    help="Language code", example="de", allowed=SUPPORTED_LANGUAGES,
-    expected=f"one of {', '.join(sorted(SUPPORTED_LANGUAGES))}",
+    help="Language code (ISO 639-1, or und for undetermined)", example="de",
+    allowed=tuple(LANGUAGE_NAMES), expected="a language code (such as en, de, ru, tr, az, fr)",
 )  # fmt: skip
 YEAR_FACET = FacetSpec(
     "year", "Year", "year", "year", "years",
@@ -147,6 +146,8 @@ class Document:
     organizations: list[str] = field(default_factory=list)
     path: str | None = None
     checksum: str | None = None
+    date_source: str | None = None  # "record", "header" or "dateline"; None when undated
+    repaired: bool = False  # cleaning repaired encoding damage in its text (not stored)
 
 
 @dataclass(slots=True, frozen=True)
@@ -194,6 +195,7 @@ class Hit:
     rank: int
     snippet: str  # escaped text; the only markup is <mark>…</mark>
     title_html: str  # escaped title with <mark> on matches
+    date_source: str | None = None  # "record", "header" or "dateline"
 
 
 @dataclass(slots=True)
@@ -237,6 +239,7 @@ class DocumentView:
     url: str | None
     organizations: list[OrganizationRef]
     path: str | None
+    date_source: str | None = None  # "record", "header" or "dateline"
 
 
 @dataclass(slots=True)
@@ -252,6 +255,7 @@ class IndexStats:
     size_bytes: int
     path: str
     generation: str
+    undetermined_language: int = 0  # too short or mixed to detect: neutral analysis
 
 
 @dataclass(slots=True, frozen=True)

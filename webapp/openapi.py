@@ -47,6 +47,14 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+_DATE_SOURCE = {
+    "enum": ["record", "header", "dateline", None],
+    "description": "Where the date came from: the record's date field, the text file's "
+    "`date` header line, or the article's own dateline or publication line. "
+    "Null when undated.",
+}
+
+
 def schemas() -> dict[str, Any]:
     """The response bodies' JSON Schemas (2020-12, as OpenAPI 3.1 uses)."""
     organization = _object({"id": {"type": "string"}, "name": {"type": "string"}})
@@ -57,6 +65,7 @@ def schemas() -> dict[str, Any]:
             "title": {"type": "string"},
             "title_html": marked,
             "date": _PARTIAL_DATE,
+            "date_source": _DATE_SOURCE,
             "lang": _NULLABLE_STRING,
             "source": _NULLABLE_STRING,
             "url": _NULLABLE_STRING,
@@ -107,6 +116,7 @@ def schemas() -> dict[str, Any]:
                 "description": "Escaped paragraphs separated by blank lines; only <mark>.",
             },
             "date": _PARTIAL_DATE,
+            "date_source": _DATE_SOURCE,
             "lang": _NULLABLE_STRING,
             "source": _NULLABLE_STRING,
             "url": _NULLABLE_STRING,
@@ -128,6 +138,12 @@ def schemas() -> dict[str, Any]:
             "years": _COUNTS,
             "sources": _COUNTS,
             "undated": {"type": "integer", "minimum": 0},
+            "undetermined_language": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Articles whose language was too short or mixed to detect "
+                "(lang 'und'; language-neutral analysis).",
+            },
             "date_min": _PARTIAL_DATE,
             "date_max": _PARTIAL_DATE,
             "size_bytes": {"type": "integer", "minimum": 0},

@@ -1,11 +1,17 @@
 """Language detection and the per-language analysis chain.
 
-One registry (``LANGUAGES``) maps a language code to its settings; adding a
-language is one entry. Analysis per language: the shared word tokenizer,
-apostrophe handling, case folding (Turkish/Azerbaijani-aware for İ/ı), stop
-words, and Snowball stemming through PyStemmer (C, with its own cache: about
-20× faster than Whoosh's pure-Python stemmers). Azerbaijani has no Snowball
-stemmer; the Turkish one, its closest relative, is used instead.
+Detection answers any language py3langid knows (``indexer.languages``), or
+``und`` when the text is too short or too mixed to be sure. One registry
+(``LANGUAGES``) holds the languages with their own analysis: every language
+with a Snowball stemmer in PyStemmer (and Azerbaijani, which borrows the
+Turkish one, its closest relative). Analysis per language: the shared word
+tokenizer, apostrophe handling (Turkic case endings, French/Italian/Catalan
+elision), case folding (Turkish/Azerbaijani-aware for İ/ı), stop words where
+Whoosh (or ``stopwords``) has a list, and Snowball stemming through PyStemmer
+(C, with its own cache: about 20× faster than Whoosh's pure-Python stemmers).
+Every other language, and ``und``, gets the language-neutral analysis: the
+folded field only, case-folded words, no stemming and no stop words, rather
+than another language's stemmer.
 """
 
 from __future__ import annotations
@@ -23,29 +29,66 @@ from whoosh.analysis import CompositeAnalyzer, Filter, RegexTokenizer, Token
 from indexer.analysis.folding import casefold_default, casefold_turkic, name_key
 from indexer.analysis.stopwords import STOPWORDS
 from indexer.analysis.tokens import WORD_PATTERN, strip_suffix_after_apostrophe
-from indexer.model import SUPPORTED_LANGUAGES
+from indexer.model import LANGUAGE_NAMES, SUPPORTED_LANGUAGES, UNDETERMINED
 
-DEFAULT_LANGUAGE = "en"
-MIN_DETECTION_CONFIDENCE = 0.5
+DEFAULT_LANGUAGE = UNDETERMINED
+# py3langid's normalized probability over its ~140 languages. Whole news articles
+# score > 0.99; a short headline or a text mixing languages scores lower, and is
+# then left undetermined rather than guessed (measured: README, "Languages").
+MIN_DETECTION_CONFIDENCE = 0.9
 MIN_DETECTION_LETTERS = 20
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageSpec:
     code: str
-    stemmer: str
-    casefold: Callable[[str], str]
-    cut_apostrophe_suffix: bool
+    stemmer: str | None  # PyStemmer algorithm; None: language-neutral (no stemming)
+    casefold: Callable[[str], str] = casefold_default
+    cut_apostrophe_suffix: bool = False  # Turkic "Bakü'de", German/Russian names
+    cut_elision: bool = False  # French/Italian/Catalan "l'homme", "dell'anno"
 
 
+# Languages with their own analysis (fields title_xx/body_xx): the five the
+# project began with, then every other py3langid language PyStemmer can stem.
+_STEMMED = {
+    "en": "english", "de": "german", "ru": "russian", "tr": "turkish", "az": "turkish",
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "el": "greek",
+    "eo": "esperanto", "es": "spanish", "et": "estonian", "eu": "basque", "fa": "persian",
+    "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi", "hu": "hungarian",
+    "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian", "ne": "nepali",
+    "nl": "dutch", "no": "norwegian", "pl": "polish", "pt": "portuguese", "ro": "romanian",
+    "sr": "serbian", "st": "sesotho", "sv": "swedish", "ta": "tamil",
+}  # fmt: skip
+_SUFFIX_AFTER_APOSTROPHE = {"de", "ru", "tr", "az"}
+_ELISION = {"fr", "it", "ca"}
+_TURKIC = {"tr", "az"}
 LANGUAGES: dict[str, LanguageSpec] = {
-    "en": LanguageSpec("en", "english", casefold_default, False),
-    "de": LanguageSpec("de", "german", casefold_default, True),
-    "ru": LanguageSpec("ru", "russian", casefold_default, True),
-    "tr": LanguageSpec("tr", "turkish", casefold_turkic, True),
-    "az": LanguageSpec("az", "turkish", casefold_turkic, True),
+    code: LanguageSpec(
+        code,
+        algorithm,
+        casefold_turkic if code in _TURKIC else casefold_default,
+        cut_apostrophe_suffix=code in _SUFFIX_AFTER_APOSTROPHE,
+        cut_elision=code in _ELISION,
+    )
+    for code, algorithm in _STEMMED.items()
+    if algorithm in Stemmer.algorithms()  # an older PyStemmer may lack a few
 }
-assert tuple(LANGUAGES) == SUPPORTED_LANGUAGES
+assert set(SUPPORTED_LANGUAGES) <= set(LANGUAGES) <= set(LANGUAGE_NAMES)
+NEUTRAL = LanguageSpec(UNDETERMINED, None)
+_ELIDED = re.compile(
+    r"^(?:\w{1,2}|qu|jusqu|lorsqu|puisqu|quoiqu|quelqu|dell|nell|dall|sull|all)['’]", re.I
+)
+
+
+def spec_for(lang: str | None) -> LanguageSpec:
+    """The analysis settings of ``lang``: its own, or the neutral ones."""
+    return LANGUAGES.get(lang or UNDETERMINED, NEUTRAL)
+
+
+def has_own_analysis(lang: str | None) -> bool:
+    """Whether ``lang`` has its own fields (stemmer); otherwise only the folded field."""
+    return lang in LANGUAGES
+
 
 _local = threading.local()
 
@@ -60,11 +103,13 @@ def _stemmer(algorithm: str) -> Stemmer.Stemmer:
 
 def normalize_word(word: str, lang: str) -> str:
     """Case-fold one word the way ``lang`` writes it (no stemming, no stop words)."""
-    spec = LANGUAGES[lang]
+    spec = spec_for(lang)
     if spec.cut_apostrophe_suffix:
         word = strip_suffix_after_apostrophe(word)
     else:
         word = word.replace("’", "'")
+        if spec.cut_elision:
+            word = _ELIDED.sub("", word)
     word = spec.casefold(word)
     if lang == "ru":
         word = word.replace("ё", "е")
@@ -72,8 +117,10 @@ def normalize_word(word: str, lang: str) -> str:
 
 
 def stem_word(word: str, lang: str) -> str:
-    """Normalized and stemmed form of one word, as stored in the ``lang`` field."""
-    return _stemmer(LANGUAGES[lang].stemmer).stemWord(normalize_word(word, lang))
+    """Normalized and stemmed form of one word (only normalized for a neutral language)."""
+    algorithm = spec_for(lang).stemmer
+    normalized = normalize_word(word, lang)
+    return _stemmer(algorithm).stemWord(normalized) if algorithm else normalized
 
 
 _GERMAN_JOINT = re.compile(r"(?<=[^aeiouäöü]s)|(?<=ungs)|(?<=heits)|(?<=keits)")
@@ -102,19 +149,23 @@ def compound_heads(normalized: str, lang: str) -> list[str]:
 # full; dict operations are atomic under the GIL, so threads only ever recompute.
 WORD_TABLE_SIZE = 100_000
 _WORDS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {lang: {} for lang in LANGUAGES}
+_NEUTRAL_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {}
 _FOLDED: dict[str, str] = {}
 
 
 def word_terms(word: str, lang: str) -> tuple[str, tuple[str, ...]]:
     """(normalized word, its index terms in ``lang``); no terms for a stop word."""
-    table = _WORDS[lang]
+    table = _WORDS.get(lang, _NEUTRAL_WORDS)
     found = table.get(word)
     if found is None:
         normalized = normalize_word(word, lang)
-        if not normalized or normalized in STOPWORDS[lang]:
+        algorithm = spec_for(lang).stemmer
+        if not normalized or normalized in STOPWORDS.get(lang, ()):
             found = (normalized, ())
+        elif algorithm is None:
+            found = (normalized, (normalized,))
         else:
-            stem = _stemmer(LANGUAGES[lang].stemmer).stemWord
+            stem = _stemmer(algorithm).stemWord
             heads = compound_heads(normalized, lang)
             found = (normalized, (stem(normalized), *(stem(head) for head in heads)))
         if len(table) >= WORD_TABLE_SIZE:
@@ -129,17 +180,12 @@ def index_terms(word: str, lang: str) -> list[str]:
 
 
 def is_stopword(normalized: str, lang: str) -> bool:
-    return normalized in STOPWORDS[lang]
+    return normalized in STOPWORDS.get(lang, ())
 
 
 def analyze_words(text: str, lang: str) -> list[str]:
     """Index terms of ``text`` for ``lang`` (stop words dropped), in order."""
-    out = []
-    for word in WORD_PATTERN.findall(text):
-        normalized = normalize_word(word, lang)
-        if normalized and normalized not in STOPWORDS[lang]:
-            out.append(_stemmer(LANGUAGES[lang].stemmer).stemWord(normalized))
-    return out
+    return [term for word in WORD_PATTERN.findall(text) for term in word_terms(word, lang)[1][:1]]
 
 
 def fold_words(text: str) -> list[str]:
@@ -231,29 +277,65 @@ def folded_analyzer() -> CompositeAnalyzer:
 def _identifier() -> Any:  # a py3langid LanguageIdentifier (py3langid has no types)
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(SUPPORTED_LANGUAGES))
-    return identifier
+    return LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+
+
+# py3langid's regional varieties and ancient forms share most n-grams with a major
+# language and take probability from it: an English news text with many Nigerian
+# names scored 0.78 English + 0.22 Nigerian Pidgin. Their mass counts for the major
+# language (and an article is recorded as it).
+_VARIETY_OF = {
+    "pcm": "en", "crh": "tr", "uzs": "uz", "ary": "ar", "arz": "ar", "sdh": "ku",
+    "wuu": "zh", "yue": "zh", "nn": "no", "hbo": "he", "grc": "el",
+}  # fmt: skip
+DETECTION_SAMPLE = 3000  # characters read: enough to decide, in up to three parts
+DETECTION_PART = 1000
+MIN_PART_LETTERS = 200  # a shorter part (the tail) is too short to vote
+MIN_MAJORITY = 0.6  # share of the letters whose part agrees; below it the text is mixed
+
+
+def _best(text: str) -> tuple[str, float]:
+    totals: dict[str, float] = {}
+    for lang, probability in _identifier().rank(text):
+        lang = _VARIETY_OF.get(lang, lang)
+        totals[lang] = totals.get(lang, 0.0) + probability
+    return max(totals.items(), key=lambda item: item[1])
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
 
 
 def detect_language(text: str, default: str = DEFAULT_LANGUAGE) -> str:
-    """Best supported language for ``text``; ``default`` when there is too little to tell.
+    """The language of ``text`` (any py3langid knows), or ``default`` (``und``) when unsure.
 
-    py3langid (offline, model shipped in the wheel) restricted to the supported
-    set. Letters unique to Azerbaijani (ə) decide between it and Turkish, which
-    the character n-gram model confuses on short texts.
+    py3langid runs offline with the model shipped in the wheel. The first
+    ``DETECTION_SAMPLE`` characters are classified in parts: too few letters, a
+    best guess below ``MIN_DETECTION_CONFIDENCE`` (short text) or parts that
+    disagree (mixed text) give ``default``: not guessed. Letters unique to
+    Azerbaijani (ə) decide between it and Turkish, which the model confuses.
     """
-    sample = text[:5000]
-    letters = sum(ch.isalpha() for ch in sample)
-    if letters < MIN_DETECTION_LETTERS:
+    sample = text[:DETECTION_SAMPLE]
+    if _letters(sample) < MIN_DETECTION_LETTERS:
         return default
-    lang, confidence = _identifier().classify(sample)
+    parts = [sample[i : i + DETECTION_PART] for i in range(0, len(sample), DETECTION_PART)]
+    votes = [(part, _letters(part)) for part in parts]
+    votes = [(part, n) for part, n in votes if n >= MIN_PART_LETTERS] or [(sample, 1)]
+    found = [(*_best(part), n) for part, n in votes]
+    weight: dict[str, int] = {}
+    for lang, _, n in found:
+        weight[lang] = weight.get(lang, 0) + n
+    lang = max(weight, key=weight.__getitem__)
+    if weight[lang] < MIN_MAJORITY * sum(weight.values()):
+        return default  # mixed: its parts are in different languages
+    agreeing = [p for found_lang, p, _ in found if found_lang == lang]
+    confidence = sum(agreeing) / len(agreeing)
     if lang in ("tr", "az"):
         lowered = sample.lower()
         if "ə" in lowered:
             return "az"
         if lang == "az" and any(ch in lowered for ch in "âîû"):
             return "tr"
-    if confidence < MIN_DETECTION_CONFIDENCE:
-        return default
+    if confidence < MIN_DETECTION_CONFIDENCE or lang not in LANGUAGE_NAMES:
+        return default  # unsure, or "zxx" (no linguistic content)
     return lang

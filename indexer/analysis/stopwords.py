@@ -1,8 +1,10 @@
-"""Stop words per supported language.
+"""Stop words per language, where a list exists.
 
-English, German, Russian and Turkish come from Whoosh's Snowball-derived
-lists; Azerbaijani has none there, so a short list of its commonest function
-words is kept here.
+Whoosh's Snowball-derived lists cover English, German, Russian, Turkish,
+Danish, Spanish, Finnish, French, Hungarian, Italian, Dutch, Norwegian,
+Portuguese and Swedish; Azerbaijani has none there, so a short list of its
+commonest function words is kept here. The other stemmed languages have no
+stop words: every word is indexed (a longer index, never a missed word).
 """
 
 from __future__ import annotations
@@ -73,9 +75,6 @@ AZERBAIJANI = frozenset(
 )
 
 STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset(stoplists["en"]),
-    "de": frozenset(stoplists["de"]),
-    "ru": frozenset(stoplists["ru"]),
-    "tr": frozenset(stoplists["tr"]),
+    **{lang: frozenset(words) for lang, words in stoplists.items()},
     "az": AZERBAIJANI,
 }

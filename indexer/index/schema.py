@@ -1,8 +1,10 @@
 """The Whoosh schema: stored display fields, per-language text fields, facets.
 
 Text goes into the field of its own language (``body_de`` is analyzed with
-German stop words and stemmer) and into the language-neutral ``folded``
-field. Facet fields are single terms per document (``org`` several, comma
+German stop words and stemmer) when that language has its own analysis
+(``analysis.language.LANGUAGES``), and always into the language-neutral
+``folded`` field, which is all an article in any other language (or ``und``)
+gets. Facet fields are single terms per document (``org`` several, comma
 separated), so facet counts come from posting lists, never stored fields.
 """
 
@@ -11,9 +13,9 @@ from __future__ import annotations
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 
-from indexer.analysis.language import folded_analyzer, language_analyzer
+from indexer.analysis.language import LANGUAGES, folded_analyzer, language_analyzer
 from indexer.ingest.dates import month_of, sort_key, year_of
-from indexer.model import SUPPORTED_LANGUAGES, UNDATED, Document
+from indexer.model import UNDATED, UNDETERMINED, Document
 
 
 def title_field(lang: str) -> str:
@@ -34,6 +36,7 @@ def build_schema() -> Schema:
         "title": STORED(),
         "body": STORED(),
         "date": STORED(),
+        "date_source": STORED(),  # record | header | dateline (ingest.dates.DATE_SOURCES)
         "url": STORED(),
         "path": STORED(),
         "checksum": STORED(),
@@ -50,7 +53,7 @@ def build_schema() -> Schema:
         FOLDED_BODY: TEXT(analyzer=folded_analyzer(), phrase=True),
         FOLDED_TITLE: TEXT(analyzer=folded_analyzer(), phrase=True),
     }
-    for lang in SUPPORTED_LANGUAGES:
+    for lang in LANGUAGES:
         analyzer = language_analyzer(lang)
         fields[title_field(lang)] = TEXT(analyzer=analyzer, phrase=True)
         fields[body_field(lang)] = TEXT(analyzer=analyzer, phrase=True)
@@ -59,12 +62,13 @@ def build_schema() -> Schema:
 
 def document_fields(doc: Document) -> dict[str, object]:
     """The Whoosh field values of one document."""
-    lang = doc.lang or "en"
+    lang = doc.lang or UNDETERMINED
     values: dict[str, object] = {
         "id": doc.id,
         "title": doc.title,
         "body": doc.body,
         "date": doc.date,
+        "date_source": doc.date_source,
         "url": doc.url,
         "path": doc.path,
         "checksum": doc.checksum,
@@ -76,9 +80,10 @@ def document_fields(doc: Document) -> dict[str, object]:
         "date_sort": sort_key(doc.date),
         FOLDED_BODY: doc.body,
         FOLDED_TITLE: doc.title,
-        title_field(lang): doc.title,
-        body_field(lang): doc.body,
     }
+    if lang in LANGUAGES:
+        values[title_field(lang)] = doc.title
+        values[body_field(lang)] = doc.body
     if doc.source:
         values["source"] = doc.source
     return values

@@ -44,7 +44,8 @@ from indexer.ingest.documents import (
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import Document, IncompleteIndexError, IndexUnavailableError
 
-PIPELINE_VERSION = "2"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "3"  # bump when cleaning/analysis changes, to re-index everything
+# 3: dates only from datelines (with provenance), mojibake repaired, every language
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,
@@ -80,6 +81,7 @@ class IndexReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    repaired: int = 0  # documents whose text had encoding damage (mojibake) repaired
     problems: list[LoadProblem] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = False
@@ -95,7 +97,8 @@ class IndexReport:
     def summary(self) -> str:
         return (
             f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.deleted} deleted, {len(self.errors)} failed "
+            f"{self.deleted} deleted, {len(self.errors)} failed, "
+            f"{self.repaired} with encoding repaired "
             f"in {self.seconds:.1f} s ({self.index_dir})"
         )
 
@@ -217,6 +220,8 @@ def _write_documents(
     """
     # fresh is True whenever the writer is a _SegmentedWriter (a new generation)
     write = writer.add_document if fresh else writer.update_document  # type: ignore[union-attr]
+    # An index of an older layout is updated in its own fields (README, "Upgrades").
+    layout = None if fresh else frozenset(writer.schema.names())  # type: ignore[union-attr]
     seen: dict[str, str] = {}
     read = _ReadCount(_input_bytes(paths) if progress else 0)
     for item in load_documents(paths, builder, on_bytes=read.add if progress else None):
@@ -236,7 +241,11 @@ def _write_documents(
             )
             continue
         seen[doc.id] = doc.path or "?"
-        write(**document_fields(doc))
+        fields = document_fields(doc)
+        if layout is not None:
+            fields = {name: value for name, value in fields.items() if name in layout}
+        write(**fields)
+        report.repaired += doc.repaired
         if doc.id in existing:
             report.updated += 1
         else:

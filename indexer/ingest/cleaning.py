@@ -15,8 +15,10 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import ftfy
+
 from indexer.analysis.folding import fold
-from indexer.ingest.dates import _MONTH_RE
+from indexer.ingest.dates import _MONTH_RE, is_date_line
 
 TITLE_MAX_CHARS = 160
 
@@ -51,6 +53,29 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”»]?\s+(?=[\"“«A-ZА-ЯÀ-ÝÇĞ
 class CleanText:
     paragraphs: list[str]
     source: str | None
+    repaired: bool = False  # encoding damage (mojibake) was repaired
+
+
+# ftfy for encoding damage only: text decoded with the wrong codec ("Â£600m",
+# "cafÃ©"). Everything else it could change is left as the source wrote it: HTML
+# entities stay text, curly quotes, ligatures and full-width letters stay, and
+# line breaks and normalization are ours (normalize_text).
+_ENCODING_ONLY = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=False,
+    uncurl_quotes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    fix_line_breaks=False,
+    remove_control_chars=False,
+    normalization=None,
+    explain=False,
+)
+
+
+def repair_encoding(text: str) -> str:
+    """``text`` with mojibake repaired ("Â£600m" → "£600m"); unchanged when there is none."""
+    return ftfy.fix_text(text, _ENCODING_ONLY)
 
 
 def normalize_text(text: str) -> str:
@@ -97,7 +122,9 @@ def find_lead_in_source(paragraphs: list[str], known_sources: Mapping[str, str])
 def clean(text: str, known_sources: Mapping[str, str] | None = None) -> CleanText:
     """Split scraped text into clean paragraphs and find the agency that wrote it."""
     known_sources = known_sources or {}
-    text = _WIDGET.sub(" ", normalize_text(text))
+    repaired_text = repair_encoding(text)
+    repaired = repaired_text != text
+    text = _WIDGET.sub(" ", normalize_text(repaired_text))
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.split("\n")]
     lines = [line for line in lines if line and not _FURNITURE_LINE.match(line)]
     source = None
@@ -112,7 +139,7 @@ def clean(text: str, known_sources: Mapping[str, str] | None = None) -> CleanTex
         break
     if source is None:
         source = find_lead_in_source(lines, known_sources)
-    return CleanText(paragraphs=lines, source=source)
+    return CleanText(paragraphs=lines, source=source, repaired=repaired)
 
 
 def first_sentence(text: str) -> str:
@@ -140,6 +167,11 @@ def split_title(paragraphs: list[str]) -> tuple[str, list[str]]:
     """
     if not paragraphs:
         return "", []
+    if len(paragraphs) > 1 and is_date_line(paragraphs[0]):
+        # "22 September 2025" or "Published: …" above the headline is no title; it stays
+        # at the top of the body, where the date is read from.
+        title, body = split_title(paragraphs[1:])
+        return title, [paragraphs[0], *body]
     head = paragraphs[0]
     if len(paragraphs) > 1 and len(head) <= TITLE_MAX_CHARS and not head.endswith((".", ":")):
         return head, paragraphs[1:]

@@ -1,8 +1,16 @@
-"""Publication dates: from the record, the ``date`` header, or a dated dateline.
+"""Publication dates: from the record, the ``date`` header, or a dateline.
 
-A date is only taken when the text gives a year with it. A dateline such as
-``BAKU, Azerbaijan, September 22.`` has no year, and guessing one would
-invent a date, so such articles stay undated (and are counted as such).
+A date is only inferred from the text when the article states it as its own
+date: a dateline at the start of one of its first lines (a place name,
+optionally an agency, then a date with a year: ``BAKU, Sept 22, 2025
+(Reuters) -``, ``Baku, 22. September 2025 (dpa) -``, ``Баку, 22 сентября
+2025 —``, ``Bakü, 22 Eylül 2025``), a publication line (``Published: 22
+September 2025``) or a first line that is nothing but a full date. A date that
+merely occurs in the text (a birthday, an anniversary, a kick-off time
+"Tuesday, 1 March" with "1945 GMT" on the next line, "since 1945") is never
+taken: no date is better than a wrong one. Lines are matched one by one, so
+nothing spans a line break. A dateline without a year (``BAKU, Azerbaijan,
+September 22.``) dates nothing: guessing the year would invent the date.
 """
 
 from __future__ import annotations
@@ -13,40 +21,112 @@ from datetime import date
 
 from indexer.analysis.folding import casefold_turkic
 
-DATELINE_REGION = 240  # characters at the start of the body where a dateline may stand
+# Where a date came from, stored with it (``Document.date_source``).
+DATE_FROM_RECORD = "record"
+DATE_FROM_HEADER = "header"
+DATE_FROM_DATELINE = "dateline"
+DATE_SOURCES = (DATE_FROM_RECORD, DATE_FROM_HEADER, DATE_FROM_DATELINE)
+
+DATELINE_LINES = 4  # a dateline or publication line stands in the article's first lines
+LINE_PREFIX_CHARS = 200  # ...at the start of the line
 
 _MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
     [
-        "january jan januar jänner январь января ocak yanvar",
-        "february feb februar февраль февраля şubat fevral",
-        "march mar märz марта март mart",
-        "april apr апреля апрель nisan aprel",
-        "may mai мая май mayıs",
-        "june jun juni июня июнь haziran iyun",
-        "july jul juli июля июль temmuz iyul",
-        "august aug августа август ağustos avqust",
-        "september sep sept сентября сентябрь eylül sentyabr",
-        "october oct oktober октября октябрь ekim oktyabr",
-        "november nov ноября ноябрь kasım noyabr",
-        "december dec dezember декабря декабрь aralık dekabr",
+        "january jan januar jänner янв январь января ocak oca yanvar",
+        "february feb februar feber февраль февраля фев şubat şub fevral",
+        "march mar märz mär mrz марта март мар mart",
+        "april apr апреля апрель апр nisan nis aprel",
+        "may mai мая май mayıs may",
+        "june jun juni июня июнь haziran haz iyun",
+        "july jul juli июля июль temmuz tem iyul",
+        "august aug августа август авг ağustos ağu avqust",
+        "september sep sept сентября сентябрь сен сент eylül eyl sentyabr",
+        "october oct oktober okt октября октябрь окт ekim eki oktyabr",
+        "november nov ноября ноябрь ноя kasım kas noyabr",
+        "december dec dezember dez декабря декабрь дек aralık ara dekabr",
     ],
     start=1,
 ):
     for _name in _names.split():
         _MONTHS[_name] = _number
 
-_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
-_DAY_MONTH_YEAR = re.compile(
-    rf"\b(?P<day>\d{{1,2}})\.?\s+(?P<month>{_MONTH_RE})\.?,?\s+(?P<year>(?:19|20)\d\d)\b",
-    re.IGNORECASE | re.UNICODE,
+_WEEKDAY_NAMES = (
+    "monday mon tuesday tue tues wednesday wed thursday thu thur thurs friday fri saturday "
+    "sat sunday sun montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag "
+    "понедельник вторник среда среду четверг пятница пятницу суббота субботу воскресенье "
+    "pazartesi salı çarşamba perşembe cuma cumartesi pazar "
+    "bazar_ertəsi çərşənbə_axşamı çərşənbə cümə_axşamı cümə şənbə bazar"
 )
-_MONTH_DAY_YEAR = re.compile(
-    rf"\b(?P<month>{_MONTH_RE})\.?\s+(?P<day>\d{{1,2}}),?\s+(?P<year>(?:19|20)\d\d)\b",
-    re.IGNORECASE,
+_WEEKDAYS = _WEEKDAY_NAMES.split()
+_LEAD_WORD_NAMES = (  # words that open a sentence, never a place name
+    "on in at by from since until till born after before during as of for to the a an "
+    "am im an seit bis von vom nach vor geboren der die das ein eine "
+    "в во с со до от на по после родился родилась "
+    "bu bir ve ile doğum"
 )
-_ISO = re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)\b")
-_DOTTED = re.compile(r"\b(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d\d)\b")
+_LEAD_WORDS = frozenset(_LEAD_WORD_NAMES.split())
+
+
+def _alternation(words: list[str]) -> str:
+    ordered = sorted({w.replace("_", " ") for w in words}, key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", "[^\\S\\n]+") for w in ordered)
+
+
+_MONTH_RE = _alternation(list(_MONTHS))
+_SP = r"[^\S\n]+"  # spaces within a line: a date never continues on the next line
+_OSP = r"[^\S\n]*"
+_YEAR = r"(?P<year>(?:19|20)\d\d)(?!\d)"
+_YEAR_SUFFIX = rf"(?:{_OSP}(?:г\.|года|г(?!\w)|yılı)|-(?:ci|cı|cu|cü){_SP}il(?:i)?)?"
+_FORMATS = {
+    "dmy": rf"(?P<day>\d{{1,2}})\.?{_SP}(?P<month>{_MONTH_RE})\.?,?{_SP}{_YEAR}{_YEAR_SUFFIX}",
+    "mdy": rf"(?P<month>{_MONTH_RE})\.?{_SP}(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?{_SP}{_YEAR}",
+    "iso": r"(?P<year>(?:19|20)\d\d)-(?P<month>\d\d)-(?P<day>\d\d)(?!\d)",
+    "dotted": r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>(?:19|20)\d\d)(?!\d)",
+}
+_WEEKDAY = rf"(?:(?:{_alternation(_WEEKDAYS)})\.?,?{_SP})?"
+_TIME = (
+    rf"(?:,?{_SP}(?:at{_SP}|um{_SP}|в{_SP}|saat{_SP})?\d{{1,2}}[:.]\d\d(?:[:.]\d\d)?"
+    rf"(?:{_OSP}[ap]\.?m\.?)?(?:{_SP}(?:uhr|gmt|utc|msk|bst|cet|cest|edt|est|[a-z]{{2,4}}t))?)?"
+)
+_AGENCY = rf"(?:{_OSP}\([^()\n]{{1,40}}\)|{_OSP}/[^/\n]{{1,30}}/)?"
+_END = rf"{_OSP}(?:(?P<term>[—–-]+|:|\.(?={_SP}|$))|$)"
+_UPPER = "A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁÇĞİÖŞÜƏ"
+_PLACE_WORD = rf"(?-i:[{_UPPER}])[^\W\d_]*(?:[.'’-][^\W\d_]+)*\.?"
+_PARTICLE = r"(?:de|del|da|do|di|am|an|der|upon|on|sur|la|le|el|al|van|von|im)"
+_PLACE = rf"(?P<place>{_PLACE_WORD}(?:{_SP}(?:{_PLACE_WORD}|{_PARTICLE})){{0,3}})"
+_REGION = rf"(?:,{_SP}{_PLACE_WORD}(?:{_SP}{_PLACE_WORD}){{0,2}})?"
+_PUBLISHED = (
+    r"(?P<label>published|posted|first published|date|updated|last updated|"
+    r"veröffentlicht|erschienen|aktualisiert|zuletzt aktualisiert|datum|stand|"
+    r"опубликовано|дата публикации|дата|обновлено|"
+    r"yayınlanma(?: tarihi)?|yayın tarihi|yayımlanma(?: tarihi)?|güncellenme(?: tarihi)?|"
+    r"güncelleme(?: tarihi)?|tarih|dərc (?:olunub|edilib)|dərc tarixi|tarix|yenilənib)"
+)
+_PUBLICATION_END = rf"{_OSP}(?:[|·•,]|$)"
+
+
+def _line_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    out = []
+    for name, fmt in _FORMATS.items():
+        date_part = rf"{_WEEKDAY}{fmt}{_TIME}"
+        dateline = (
+            rf"^{_PLACE}{_REGION}{_AGENCY}(?:(?P<comma>,{_SP}|{_OSP}\()|{_SP})"
+            rf"{date_part}\)?(?P<agency>{_AGENCY}){_END}"
+        )
+        publication = (
+            rf"(?:^|[|·•]{_OSP}){_PUBLISHED}{_OSP}:?{_OSP}(?:on{_SP}|am{_SP}|от{_SP}|в{_SP})?"
+            rf"{date_part}{_PUBLICATION_END}"
+        )
+        bare = rf"^{date_part}{_OSP}$"
+        for kind, pattern in (("dateline", dateline), ("publication", publication),
+                              ("bare", bare)):  # fmt: skip
+            out.append((f"{kind}-{name}", re.compile(pattern, re.IGNORECASE)))
+    return out
+
+
+_LINE_PATTERNS = _line_patterns()
+_RANGE_AFTER = re.compile(rf"^{_OSP}(?:\d|(?:{_MONTH_RE})\b)", re.IGNORECASE)
 
 _RECORD = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:[T ].*)?$", re.ASCII
@@ -73,11 +153,14 @@ def normalize_record_date(value: object) -> str | None:
     return "-".join(part for part in (year, month, day) if part)
 
 
+def _month_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    return _MONTHS.get(casefold_turkic(text)) or _MONTHS.get(text.lower())
+
+
 def _from_match(match: re.Match[str]) -> str | None:
-    month_text = match.group("month")
-    month = int(month_text) if month_text.isdigit() else _MONTHS.get(casefold_turkic(month_text))
-    if month is None and not month_text.isdigit():
-        month = _MONTHS.get(month_text.lower())
+    month = _month_number(match.group("month"))
     if month is None:
         return None
     try:
@@ -86,15 +169,78 @@ def _from_match(match: re.Match[str]) -> str | None:
         return None
 
 
-def date_from_dateline(body: str) -> str | None:
-    """A full date (with year) written in the article's opening dateline, if any."""
-    region = body[:DATELINE_REGION]
-    found = []
-    for pattern in (_ISO, _DAY_MONTH_YEAR, _MONTH_DAY_YEAR, _DOTTED):
-        for match in pattern.finditer(region):
-            if (value := _from_match(match)) is not None:
-                found.append((match.start(), value))
-    return min(found)[1] if found else None
+_CALENDAR_WORDS = frozenset(set(_MONTHS) | {w.split("_")[0] for w in _WEEKDAYS})
+
+
+def _is_place(place: str) -> bool:
+    """Not a sentence's opening ("On Tuesday", "Born in Leeds") nor a day or month name."""
+    words = [casefold_turkic(word.strip(".")) for word in place.split()]
+    return words[0] not in _LEAD_WORDS and not any(w in _CALENDAR_WORDS for w in words)
+
+
+def _is_dateline(match: re.Match[str], line: str, first: bool) -> bool:
+    """Whether a dateline-shaped match is one, not a sentence, a caption or a life span.
+
+    "On Tuesday, …" and "Born …" are sentences; "London, 5 April 1920 - 3 March
+    2001" is a life span; a place written without a comma before the date must be
+    in capitals ("JERUSALEM Aug. 23, 2004 -"), as agencies write it, not "Name 12
+    May 2010"; and a line that ends with the date ("Tulsi Gabbard, 12 February
+    2020", a photo caption) counts only as the article's first line.
+    """
+    place = match.group("place")
+    if not _is_place(place) or _RANGE_AFTER.match(line[match.end() :]):
+        return False
+    if match.group("comma") is None and place != place.upper():
+        return False
+    return first or bool(match.group("term") or match.group("agency").strip())
+
+
+def _line_date(line: str, *, first: bool = True) -> tuple[str, str] | None:
+    """(date, kind) when ``line`` opens with a dateline or is a publication/date line."""
+    line = line[:LINE_PREFIX_CHARS].strip()
+    for name, pattern in _LINE_PATTERNS:
+        match = pattern.search(line)
+        if match is None:
+            continue
+        kind = name.split("-")[0]
+        if kind == "dateline" and not _is_dateline(match, line, first):
+            continue
+        if kind == "bare" and not first:
+            continue  # a date alone on a later line is a fixture's day, a caption's…
+        value = _from_match(match)
+        if value is None:
+            continue
+        if kind == "publication" and match.group("label").lower().startswith(
+            ("updated", "last", "aktualisiert", "zuletzt", "обновлено", "güncel", "yenilənib")
+        ):
+            kind = "updated"
+        return value, kind
+    return None
+
+
+def is_date_line(line: str) -> bool:
+    """A line that only dates the article ("22 September 2025", "Published: …"): no headline."""
+    found = _line_date(line)
+    return found is not None and found[1] != "dateline"
+
+
+def date_from_dateline(text: str) -> str | None:
+    """The date an article states as its own in its first lines, if any (see module doc).
+
+    A publication line wins over an "updated" line; otherwise the first line
+    that gives a date decides.
+    """
+    lines = [line for line in text.split("\n") if line.strip()][:DATELINE_LINES]
+    updated = None
+    for number, line in enumerate(lines):
+        found = _line_date(line, first=number == 0)
+        if found is None:
+            continue
+        value, kind = found
+        if kind != "updated":
+            return value
+        updated = updated or value
+    return updated
 
 
 def year_of(value: str | None) -> str | None:

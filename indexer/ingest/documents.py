@@ -19,9 +19,15 @@ from pathlib import Path
 
 from indexer.analysis.language import detect_language
 from indexer.ingest.cleaning import clean, split_title
-from indexer.ingest.dates import date_from_dateline, normalize_record_date
+from indexer.ingest.dates import (
+    DATE_FROM_DATELINE,
+    DATE_FROM_HEADER,
+    DATE_FROM_RECORD,
+    date_from_dateline,
+    normalize_record_date,
+)
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import SUPPORTED_LANGUAGES, Document
+from indexer.model import LANGUAGE_NAMES, Document
 
 SUFFIXES = (".txt", ".jsonl")
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article or .jsonl file larger than this is refused
@@ -123,6 +129,7 @@ class DocumentBuilder:
         url: str | None = None,
         organizations: list[str] | None = None,
         digest: str,
+        date_source: str = DATE_FROM_RECORD,
     ) -> tuple[Document | Unchanged | None, list[LoadProblem]]:
         # The path is part of the digest: a moved file is re-indexed so its stored path
         # stays true (pruning relies on it).
@@ -132,7 +139,8 @@ class DocumentBuilder:
         problems: list[LoadProblem] = []
         cleaned = clean(text, self.known_sources)
         paragraphs = cleaned.paragraphs
-        clean_title = clean(title).paragraphs if title else []
+        cleaned_title = clean(title) if title else None
+        clean_title = cleaned_title.paragraphs if cleaned_title else []
         if clean_title:
             title_text = " ".join(clean_title)
         else:
@@ -153,6 +161,7 @@ class DocumentBuilder:
             lang = detect_language(f"{title_text}\n{body}")
         if date is None:
             date = date_from_dateline(body or title_text)
+            date_source = DATE_FROM_DATELINE
         if organizations is None:
             organizations = self.gazetteer.extract(f"{title_text}\n\n{body}", lang)
         return (
@@ -167,6 +176,8 @@ class DocumentBuilder:
                 organizations=organizations,
                 path=path,
                 checksum=digest,
+                date_source=date_source if date else None,
+                repaired=cleaned.repaired or bool(cleaned_title and cleaned_title.repaired),
             ),
             problems,
         )
@@ -185,7 +196,7 @@ def load_text_file(
             yield LoadProblem(str(path), f"ignored the date header: {exc}", severity="warning")
     doc, problems = builder.build(
         doc_id=_ID_SAFE.sub("_", path.stem), text=raw, path=str(path), date=date,
-        digest=checksum(raw, date or ""),
+        digest=checksum(raw, date or ""), date_source=DATE_FROM_HEADER,
     )  # fmt: skip
     yield from problems
     if doc:
@@ -244,10 +255,12 @@ def _record_to_document(
         yield LoadProblem(where, f"{exc}; indexed as undated", number, "warning")
     lang = _text(record.get("lang")) or None
     if lang is not None:
-        lang = lang.lower()
-        if lang not in SUPPORTED_LANGUAGES:
+        lang = lang.strip().lower().replace("_", "-")
+        if lang not in LANGUAGE_NAMES and lang.split("-")[0] in LANGUAGE_NAMES:
+            lang = lang.split("-")[0]  # "en-GB" is English
+        if lang not in LANGUAGE_NAMES:
             yield LoadProblem(
-                where, f"language {lang!r} is not supported; detected it instead", number, "warning"
+                where, f"language {lang!r} is not known; detected it instead", number, "warning"
             )
             lang = None
     doc, problems = builder.build(

@@ -4,12 +4,14 @@ Whoosh's parser reads the syntax (words, ``OR``, ``NOT``/``-word``,
 ``"phrases"``, ``prefix*``, ``word~``, ``title:``…) into a tree over one
 virtual ``text`` field; this module then rewrites every leaf for the real
 index: each word becomes a disjunction-max over the title and body fields of
-every language (each analyzed with that language's stemmer) and the folded
-field, so the best field per document wins and nobody picks a language
-first. Words that name a gazetteer organization also match articles tagged
-with it, in any language. Guards refuse what would be slow or meaningless
-(a lone ``*``, two-letter prefixes that expand to thousands of words) with
-a message saying what to type instead.
+every language the index holds (each analyzed with that language's stemmer;
+languages no article is in are skipped, so a query costs what the index's
+languages cost, not all ~35 stemmers) and the folded field, so the best
+field per document wins and nobody picks a language first. Words that name
+a gazetteer organization also match articles tagged with it, in any language.
+Guards refuse what would be slow or meaningless (a lone ``*``, two-letter
+prefixes that expand to thousands of words) with a message saying what to
+type instead.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ from indexer.analysis.tokens import WORD_PATTERN
 from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from indexer.index.whoosh_internals import expanded_terms
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import FACETS, SUPPORTED_LANGUAGES, UNDATED, QueryError, SearchLimits
+from indexer.model import (
+    FACETS,
+    LANGUAGE_NAMES,
+    SUPPORTED_LANGUAGES,
+    UNDATED,
+    QueryError,
+    SearchLimits,
+)
 from indexer.search.scoring import (
     FOLDED_BOOST,
     ORG_BOOST,
@@ -92,6 +101,15 @@ class CompiledQuery:
     organizations: set[str] = field(default_factory=set)
     words: list[str] = field(default_factory=list)  # plain words, for "did you mean"
     browse: bool = False  # no text query: filters only
+
+
+def indexed_languages(reader: IndexReader) -> tuple[str, ...]:
+    """The languages with their own fields that some article in the index is in."""
+    schema = reader.schema
+    if "lang" not in schema:
+        return ()
+    present = set(reader.field_terms("lang"))
+    return tuple(lang for lang in LANGUAGES if lang in present and body_field(lang) in schema)
 
 
 class QueryCompiler:
@@ -164,6 +182,7 @@ class _Rewriter:
         self.reader = reader
         self.state = state
         self.expanding = 0
+        self.languages = indexed_languages(reader)
 
     def rewrite(self, node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Every):
@@ -253,7 +272,7 @@ class _Rewriter:
         for part in scope:
             boost = TITLE_BOOST if part == "title" else 1.0
             make = title_field if part == "title" else body_field
-            out.extend((make(lang), lang, boost) for lang in LANGUAGES)
+            out.extend((make(lang), lang, boost) for lang in self.languages)
             out.append(
                 (FOLDED_TITLE if part == "title" else FOLDED_BODY, None, boost * FOLDED_BOOST)
             )
@@ -261,7 +280,7 @@ class _Rewriter:
 
     def _word(self, word: str, scope: tuple[str, ...] = _SCOPES["text"]) -> wq.Query:
         self.state.words.append(word)
-        stopword = any(is_stopword(normalize_word(word, lang), lang) for lang in LANGUAGES)
+        stopword = any(is_stopword(normalize_word(word, lang), lang) for lang in self.languages)
         subqueries: list[wq.Query] = []
         for fieldname, lang, boost in self._fields(scope):
             if lang is None:
@@ -404,9 +423,10 @@ class _Rewriter:
             return wq.Term("org", org_id)
         if fieldname == "lang":
             value = value.lower()
-            if value not in SUPPORTED_LANGUAGES:
+            if value not in LANGUAGE_NAMES:
                 raise QueryError(
-                    f"unknown language {value!r}; use one of {', '.join(SUPPORTED_LANGUAGES)}"
+                    f"unknown language {value!r}; use a code such as "
+                    f"{', '.join(SUPPORTED_LANGUAGES)}, fr, es (see the language facet)"
                 )
         if fieldname in ("year", "month") and value.lower() == UNDATED:
             value = UNDATED

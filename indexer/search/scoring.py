@@ -29,8 +29,8 @@ from whoosh import matching, scoring
 from whoosh import query as wq
 from whoosh.searching import SearchContext, Searcher
 
+from indexer.analysis.language import LANGUAGES
 from indexer.index.schema import FOLDED_TITLE, title_field
-from indexer.model import SUPPORTED_LANGUAGES
 
 K1 = 2.0  # term-frequency saturation; 0.9 (Anserini's), 1.2 and 1.5 measured lower
 B = 0.75  # body length normalization
@@ -46,7 +46,7 @@ TIEBREAK = 0.3  # a word's other matching fields add this share of their scores 
 STOPWORD_FOLDED_BOOST = 0.0
 
 
-_TITLE_FIELDS = frozenset([*(title_field(lang) for lang in SUPPORTED_LANGUAGES), FOLDED_TITLE])
+_TITLE_FIELDS = frozenset([*(title_field(lang) for lang in LANGUAGES), FOLDED_TITLE])
 
 
 class Bm25(scoring.BM25F):

@@ -24,6 +24,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "title": hit.title,
         "title_html": hit.title_html,
         "date": hit.date,
+        "date_source": hit.date_source,
         "lang": hit.lang,
         "source": hit.source,
         "url": hit.url,

@@ -35,6 +35,7 @@ from indexer.model import (
     SORTS,
     SOURCE_FACET,
     UNDATED,
+    UNDETERMINED,
     YEAR_FACET,
     DocumentNotFoundError,
     DocumentView,
@@ -228,7 +229,7 @@ class SearchService:
         hits = []
         for rank, docnum in enumerate(ranked[start:limit], start=start + 1):
             fields = searcher.stored_fields(docnum)
-            lang = fields.get("lang") or "en"
+            lang = fields.get("lang") or UNDETERMINED
             hits.append(
                 Hit(
                     id=fields["id"],
@@ -246,6 +247,7 @@ class SearchService:
                     title_html=self.highlighter.mark_all(
                         fields.get("title") or "", lang, terms, title=True
                     ),
+                    date_source=fields.get("date_source"),
                 )
             )
         return hits
@@ -306,7 +308,7 @@ class SearchService:
                     terms = match_terms(execution, compiled.query, compiled)
                 except QueryError:
                     pass
-        lang = fields.get("lang") or "en"
+        lang = fields.get("lang") or UNDETERMINED
         body = fields.get("body") or ""
         return DocumentView(
             id=fields["id"],
@@ -323,6 +325,7 @@ class SearchService:
             url=fields.get("url"),
             organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
             path=fields.get("path"),
+            date_source=fields.get("date_source"),
         )
 
     def stats(self) -> IndexStats:
@@ -353,6 +356,7 @@ class SearchService:
             size_bytes=self.store.size_bytes(),
             path=str(self.store.root),
             generation=name,
+            undetermined_language=counts["lang"].get(UNDETERMINED, 0),
         )
 
     def health(self) -> dict[str, str | int]:

@@ -39,8 +39,8 @@ def test_detects_each_supported_language(lang: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t", "Hallo", "Baku 2025", "12345 67890 !!! ???"])
-def test_too_little_text_falls_back_to_english(text: str) -> None:
-    assert detect_language(text) == "en"
+def test_too_little_text_is_left_undetermined(text: str) -> None:
+    assert detect_language(text) == "und"
 
 
 def test_fallback_language_can_be_chosen() -> None:
@@ -172,3 +172,116 @@ def test_each_language_is_searchable_in_its_own_words(
     # The plain-ASCII spelling users type (ə as e) reaches it through the gazetteer tag.
     assert "az-sss" in {org.id for org in service.document("az").organizations}
     assert ids("Dovlet Tehlukesizliyi Xidmeti") == {"az"}
+
+
+# --- every language py3langid knows ---
+
+FRENCH = (
+    "Les élections présidentielles se sont déroulées dimanche dans tout le pays. "
+    "Les électeurs ont voté en grand nombre pour choisir leur nouveau président, "
+    "et l'observateur de l'Union a salué le calme du scrutin."
+)
+SWAHILI = (
+    "Mkutano wa usalama ulifunguliwa mjini Baku leo na wajumbe kutoka nchi nyingi. "
+    "Wajumbe walijadili ushirikiano wa kikanda na mapambano dhidi ya ugaidi."
+)
+
+
+def test_every_detectable_language_has_a_name() -> None:
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from indexer.model import LANGUAGE_NAMES
+
+    model = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE)
+    assert set(model.nb_classes) - {"zxx"} <= set(LANGUAGE_NAMES)
+    assert LANGUAGE_NAMES["und"] == "Undetermined"
+
+
+def test_languages_with_a_snowball_stemmer_get_their_own_analysis() -> None:
+    import Stemmer
+
+    from indexer.analysis.language import LANGUAGES, has_own_analysis
+
+    assert {"fr", "es", "it", "pt", "nl", "ar", "sv", "pl"} <= set(LANGUAGES)
+    assert all(spec.stemmer in Stemmer.algorithms() for spec in LANGUAGES.values())
+    assert stem_word("élections", "fr") == stem_word("élection", "fr")
+    assert normalize_word("l'observateur", "fr") == "observateur"  # elision
+    assert "les" not in analyze_words("les élections", "fr")  # French stop word
+    assert not has_own_analysis("sw") and not has_own_analysis("und")
+    assert stem_word("wajumbe", "sw") == "wajumbe"  # neutral: folded, never stemmed
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [(FRENCH, "fr"), (SWAHILI, "sw"), ("El foro de seguridad se inauguró en Bakú con "
+      "delegaciones de muchos países y se habló de cooperación regional.", "es")],
+)  # fmt: skip
+def test_detects_languages_beyond_the_five(text: str, lang: str) -> None:
+    assert detect_language(text) == lang
+
+
+def test_mixed_text_is_left_undetermined() -> None:
+    mixed = (
+        "The forum opened today in the capital city with many delegations from abroad. " * 8
+        + "Das Forum wurde heute in der Hauptstadt mit vielen Delegationen eröffnet. " * 8
+        + "Форум открылся сегодня в столице с участием многих делегаций из-за рубежа. " * 8
+    )
+    assert detect_language(mixed) == "und"
+
+
+def test_french_article_without_lang_is_french_and_found_by_an_inflection(
+    write_corpus: Callable[..., Path], jsonl: Callable[..., str], tmp_path: Path, open_service
+) -> None:
+    record = {"id": "fr", "title": "Élections présidentielles", "body": FRENCH}
+    root = write_corpus({"fr.jsonl": jsonl(record)})
+    build_index([root], tmp_path / "index")
+    service = open_service(tmp_path / "index")
+    assert service.document("fr").lang == "fr"
+    for query in ("élection", "électeur", "observateurs"):  # none is written so
+        assert [h.id for h in service.search(SearchRequest(query=query)).hits] == ["fr"], query
+    result = service.search(SearchRequest(query="", languages=("fr",)))
+    assert result.total == 1
+    assert [(v.value, v.label) for v in result.facets["lang"].values] == [("fr", "French")]
+
+
+def test_language_without_a_stemmer_gets_only_the_neutral_field(
+    write_corpus: Callable[..., Path],
+    jsonl: Callable[..., str],
+    tmp_path: Path,
+    open_service,
+) -> None:
+    from indexer.index.store import IndexStore
+
+    root = write_corpus({"sw.jsonl": jsonl({"id": "sw", "body": SWAHILI})})
+    build_index([root], tmp_path / "index")
+    service = open_service(tmp_path / "index")
+    assert service.document("sw").lang == "sw"
+    assert [h.id for h in service.search(SearchRequest(query="wajumbe")).hits] == ["sw"]
+    assert service.search(SearchRequest(query="", languages=("sw",))).total == 1
+    index = IndexStore(tmp_path / "index").open()
+    with index.reader() as reader:
+        stemmed = [n for n in reader.schema.names() if n.startswith(("body_", "title_"))]
+        assert "body_sw" not in stemmed and "body_en" in stemmed
+        # no other language's stemmer analyzed it: only the folded fields hold terms
+        assert not [n for n in stemmed if n != "title_folded" and list(reader.field_terms(n))]
+        assert list(reader.field_terms("folded"))
+
+
+def test_unsure_short_text_is_undetermined_and_counted(
+    write_corpus: Callable[..., Path], jsonl: Callable[..., str], tmp_path: Path, open_service
+) -> None:
+    records = [
+        {"id": "short", "body": "Baku forum 2025"},
+        {"id": "en", "body": SAMPLES["en"]},
+    ]
+    root = write_corpus({"short.jsonl": jsonl(*records)})
+    report = build_index([root], tmp_path / "index")
+    assert report.ok and report.added == 2  # indexed, never dropped
+    service = open_service(tmp_path / "index")
+    assert service.document("short").lang == "und"
+    stats = service.stats()
+    assert stats.undetermined_language == 1
+    assert stats.languages == {"en": 1, "und": 1}
+    assert [h.id for h in service.search(SearchRequest(query="forum")).hits] == ["short"]
+    facet = service.search(SearchRequest(query="", languages=("und",))).facets["lang"]
+    assert ("und", "Undetermined", 1) in [(v.value, v.label, v.count) for v in facet.values]

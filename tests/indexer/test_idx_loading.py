@@ -208,19 +208,19 @@ def test_jsonl_numeric_id_and_uppercase_language(
     assert doc.lang == "de"
 
 
-def test_jsonl_unsupported_language_is_detected_with_a_warning(
+def test_jsonl_unknown_language_is_detected_with_a_warning(
     write_corpus: Callable[..., Path], jsonl: Callable[..., str], builder: DocumentBuilder
 ) -> None:
     record = {
         "id": "fr-1",
-        "lang": "fr",
+        "lang": "klingon",
         "body": "The security service of the country held a meeting with delegations on Monday.",
     }
     root = write_corpus({"fr.jsonl": jsonl(record)})
     docs, problems = load([root / "fr.jsonl"], builder)
     assert [d.lang for d in docs] == ["en"]
     assert [(p.severity, p.line) for p in problems] == [("warning", 1)]
-    assert "'fr'" in problems[0].reason
+    assert "'klingon'" in problems[0].reason
 
 
 def test_jsonl_blank_lines_are_skipped_and_lines_keep_their_numbers(

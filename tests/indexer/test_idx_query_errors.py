@@ -24,7 +24,7 @@ from indexer import ParameterError, QueryError, SearchLimits, SearchRequest
         ("OR forum", r"OR needs a word on both sides"),
         ("security NOT", r"NOT needs a word on both sides"),
         ("ab~", r"too short for a fuzzy search"),
-        ("lang:fr", r"unknown language 'fr'; use one of en, de, ru, tr, az"),
+        ("lang:xx", r"unknown language 'xx'; use a code such as en, de"),
         ("org:nonexistent-body", r"unknown organization 'nonexistent-body'"),
         ("!!! ???", r"no words|no searchable words"),
     ],

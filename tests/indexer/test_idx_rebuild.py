@@ -158,3 +158,39 @@ def test_an_index_of_an_older_field_layout_is_updated_in_place_with_a_warning(
     rebuilt = build_index([corpus], root, rebuild=True)
     assert rebuilt.rebuilt and not [p for p in rebuilt.problems if "layout" in p.reason]
     assert not [p for p in build_index([corpus], root).problems if "layout" in p.reason]
+
+
+def test_an_index_without_the_newer_fields_is_updated_in_its_own_layout(
+    tmp_path: Path, corpus: Path, open_service
+) -> None:
+    """An index from before date provenance and the languages beyond five (no
+    date_source, no body_fr…) takes updates without those fields, and warns."""
+    from whoosh import index as whoosh_index
+
+    from indexer.index.schema import build_schema
+    from indexer.index.store import GENERATION_PREFIX
+
+    root = tmp_path / "index"
+    old = root / f"{GENERATION_PREFIX}1"
+    old.mkdir(parents=True)
+    schema = build_schema()
+    for name in list(schema.names()):
+        if name == "date_source" or (
+            name.startswith(("title_", "body_")) and name[-2:] not in ("en", "de", "ru", "tr", "az")
+        ):
+            schema.remove(name)
+    whoosh_index.create_in(str(old), schema)
+    IndexStore(root).swap(old)
+    french = tmp_path / "fr.jsonl"
+    french.write_text(
+        '{"id": "fr", "body": "Les élections présidentielles se sont déroulées dimanche dans '
+        'tout le pays et les électeurs ont voté en grand nombre."}\n',
+        encoding="utf-8",
+    )
+
+    report = build_index([corpus, french], root)
+    assert report.added == 6 and not report.errors
+    assert [p for p in report.problems if "older field layout" in p.reason]
+    service = open_service(root)
+    assert service.document("fr").lang == "fr"
+    assert [h.id for h in service.search(SearchRequest(query="présidentielles")).hits] == ["fr"]
