@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from indexer.model import Hit, ParameterError, SearchRequest
 
+from .links import SearchLinks
 from .params import has_filters, parse_search_request, request_args
 from .safety import clean_marked
 from .service import get_service
@@ -66,6 +67,18 @@ def _summary(hit: Hit) -> str:
     meta = [hit.date or "Undated", hit.source or "", ", ".join(o.name for o in hit.organizations)]
     line = " · ".join(html.escape(part) for part in meta if part)
     return f"<p>{clean_marked(hit.snippet)}</p><p>{line}</p>"
+
+
+@bp.app_template_global()
+def search_as(endpoint: str, links: SearchLinks) -> str:
+    """The results page's search at another address (its feed, its export), without paging."""
+    pairs = [
+        (k, v)
+        for k, v in links.hidden_fields("per_page")
+        if k != "sort" or endpoint != "feeds.search_feed"
+    ]
+    query = urlencode(pairs)
+    return url_for(endpoint) + (f"?{query}" if query else "")
 
 
 @bp.get("/search.atom")

@@ -12,6 +12,7 @@ them per index generation.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -114,11 +115,28 @@ def _counted_json(values: list[CountedValue], param: str, org_id: str) -> list[d
     ]
 
 
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
 def _with_org(org_id: str, param: str, value: str) -> dict[str, Any]:
-    """Search arguments for the organization together with one other facet value."""
-    if param == "org":
-        return {"org": [org_id, value]}
-    return {"org": org_id, param: value}
+    """Search arguments for the organization together with one other facet value.
+
+    Two organizations: articles naming *both*. The facet ORs the values it is
+    given, so the second one goes into the query as ``org:id``, which every
+    result must satisfy; an id the query syntax cannot carry falls back to the
+    facet (articles naming either).
+    """
+    if param != "org":
+        return {"org": org_id, param: value}
+    if _PLAIN_ID.fullmatch(value):
+        return {"org": org_id, "q": f"org:{value}", "sort": "date"}
+    return {"org": [org_id, value]}
+
+
+@bp.app_template_global()
+def together_url(org_id: str, other: str) -> str:
+    """The search for articles naming both organizations."""
+    return url_for("pages.search", **_with_org(org_id, "org", other))
 
 
 def _article_json(hit: Hit) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from .histogram import undated_value, year_bars
 from .links import SearchLinks, page_numbers, search_url
 from .params import SEARCH_PARAMS, has_filters, parse_search_request
 from .service import get_service
+from .timeline import search_timeline
 
 bp = Blueprint("pages", __name__)
 
@@ -60,6 +61,7 @@ def search() -> str | tuple[str, int]:
         selected=[(f, v) for f in facets for v in f.values if v.selected],
         bars=year_bars(result.facets.get("year")),
         undated=undated_value(result.facets.get("year")),
+        timeline=search_timeline(result, _links(search_request)),
         last_page=last_page,
         page_numbers=page_numbers(min(search_request.page, last_page), last_page),
         first_rank=(search_request.page - 1) * search_request.per_page + 1,

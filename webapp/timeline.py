@@ -10,6 +10,7 @@ histogram.py this is HTML and CSS only: heights are classes in 5 % steps.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -20,6 +21,7 @@ from indexer.model import UNDATED, OrganizationProfile, SearchResult
 
 from .links import SearchLinks
 
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 MONTHS_UP_TO = 2  # years of span drawn month by month
 YEARS_UP_TO = 60  # years of span drawn year by year; longer spans by decade
 MAX_LABELS = 10
@@ -67,7 +69,7 @@ def build_timeline(
         return Timeline("year", [])
     first, last = dated[0], dated[-1]
     span = last - first + 1
-    month_counts = {m: n for m, n in (months or {}).items() if n > 0 and len(m) == 7}
+    month_counts = {m: n for m, n in (months or {}).items() if n > 0 and _MONTH.fullmatch(m)}
     if span <= MONTHS_UP_TO and month_counts:
         return Timeline("month", _months(month_counts, link, selected))
     if span <= YEARS_UP_TO:
