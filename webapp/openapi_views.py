@@ -140,6 +140,11 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
     search_params = [{"$ref": f"#/components/parameters/{name}"} for name in params]
     export_params = [p for p in search_params if not p["$ref"].endswith(("/page", "/per_page"))]
     paths = doc["paths"]
+    for path, item in paths.items():  # every API route refuses unknown parameters with 400
+        if path.startswith("/api/"):
+            item["get"]["responses"].setdefault(
+                "400", {"$ref": "#/components/responses/BadRequest"}
+            )
     if "/api/search" in paths:
         ok = paths["/api/search"]["get"]["responses"]["200"]
         ok.setdefault("headers", {}).update(LINK_HEADER)
