@@ -52,14 +52,8 @@ class ExportRows:
             docnum = self._ranked[self._position]
             self._position += 1
         fields = self._searcher.stored_fields(docnum)
-        service = self._service
-        return stored_hit(
-            fields,
-            service.gazetteer,
-            service.highlighter,
-            self._position,
-            self._scores.get(docnum, 0.0),
-        )
+        score = self._scores.get(docnum, 0.0)
+        return stored_hit(fields, self._service.gazetteer, None, self._position, score)
 
     def __len__(self) -> int:
         return len(self._ranked)

@@ -150,9 +150,14 @@ def _latest(
 
 
 def stored_hit(
-    fields: dict[str, Any], gazetteer: Gazetteer, highlighter: Highlighter, rank: int, score: float
+    fields: dict[str, Any],
+    gazetteer: Gazetteer,
+    highlighter: Highlighter | None,
+    rank: int,
+    score: float,
 ) -> Hit:
-    """A hit from stored fields alone: no snippet, the title escaped with nothing marked."""
+    """A hit from stored fields alone: no snippet, the title escaped with nothing marked
+    (left empty without a ``highlighter``: an export has no use for it)."""
     lang = fields.get("lang") or "en"
     title = fields.get("title") or ""
     return Hit(
@@ -166,5 +171,7 @@ def stored_hit(
         score=round(score, 4),
         rank=rank,
         snippet="",
-        title_html=highlighter.mark_all(title, lang, MatchTerms(), title=True),
+        title_html=highlighter.mark_all(title, lang, MatchTerms(), title=True)
+        if highlighter
+        else "",
     )
