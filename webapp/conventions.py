@@ -243,8 +243,9 @@ def robots() -> Response:
 
 
 def install(app: Flask) -> None:
-    """Wire the conventions into ``app`` (after its other hooks, so these run last in,
-    first out: the security headers, registered earlier, are added after these)."""
+    """Wire the conventions into ``app``. Flask runs after-request hooks last registered
+    first: the body is compressed, then CORS and cache headers are added, and the
+    security headers (registered earlier, in create_app) come last."""
     app.register_blueprint(bp)
     app.before_request(check_parameters)
     app.before_request(conditional_get)

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from indexer.model import Hit, ParameterError, SearchRequest
+from indexer.model import Hit, ParameterError, SearchResult
 
 from .links import SearchLinks
 from .params import has_filters, parse_search_request, request_args
@@ -45,11 +45,14 @@ def atom_time(value: str | None) -> str | None:
     return day.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def feed_title(search: SearchRequest) -> str:
-    """What the feed follows, in words: the query and each filter."""
-    service = get_service()
+def feed_title(result: SearchResult) -> str:
+    """What the feed follows, in words: the query and each filter (organizations by the
+    names the organization facet gives them)."""
+    search = result.request
+    facet = result.facets.get("organization")
+    labels = {v.value: v.label for v in facet.values} if facet else {}
     parts = [f"“{search.query}”"] if search.query else []
-    names = [service.gazetteer.label(org) for org in search.organizations]
+    names = [labels.get(org, org) for org in search.organizations]
     if names:
         parts.append("naming " + " or ".join(names))
     for label, values in (("in", search.languages), ("from", search.sources)):
@@ -111,7 +114,7 @@ def search_feed() -> Response:
     updated = max((e["updated"] for e in entries), default=fallback)
     body = render_template(
         "feed.xml",
-        title=feed_title(search),
+        title=feed_title(result),
         self_url=self_url,
         html_url=html_url,
         updated=updated,

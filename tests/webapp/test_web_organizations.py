@@ -179,8 +179,11 @@ def test_profile_page_of_the_bundled_corpus(client: FlaskClient) -> None:
 
 
 def test_results_and_document_pages_link_to_organization_pages(client: FlaskClient) -> None:
-    results = client.get("/?q=security&org=az-sss").get_data(as_text=True)
-    assert "/organizations/az-sss" in _links(results)
+    for query in ("/?q=security", "/?q=security&org=az-sss"):
+        results = client.get(query).get_data(as_text=True)
+        assert "/organizations/az-sss" in _links(results), query
+    # Unfiltered, each organization also offers to narrow the results to it.
+    assert "/?q=security&org=az-sss" in _links(client.get("/?q=security").get_data(as_text=True))
     document = client.get("/documents/de-forum").get_data(as_text=True)
     orgs = [link for link in _links(document) if link.startswith("/organizations/")]
     assert orgs, "the document page links its organizations to their pages"
