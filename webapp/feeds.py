@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from indexer.model import Hit, ParameterError, SearchResult
+from indexer.model import LANGUAGE_NAMES, Hit, ParameterError, SearchResult
 
 from .links import SearchLinks
 from .params import has_filters, parse_search_request, request_args
@@ -55,7 +55,8 @@ def feed_title(result: SearchResult) -> str:
     names = [labels.get(org, org) for org in search.organizations]
     if names:
         parts.append("naming " + " or ".join(names))
-    for label, values in (("in", search.languages), ("from", search.sources)):
+    languages = [LANGUAGE_NAMES.get(code, code) for code in search.languages]
+    for label, values in (("in", languages), ("from", search.sources)):
         if values:
             parts.append(f"{label} " + " or ".join(values))
     if search.years or search.months:
