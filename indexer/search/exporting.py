@@ -11,6 +11,7 @@ disconnects mid-download).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -97,8 +98,13 @@ def _filter_values(request: SearchRequest) -> tuple[object, ...]:
     )
 
 
-def generation_modified(generation_dir: Path | None) -> datetime | None:
-    """When the generation's newest commit was written (its newest table of contents)."""
+@functools.lru_cache(maxsize=64)
+def generation_modified(generation_dir: Path | None, commit: str) -> datetime | None:
+    """When the generation's newest commit was written (its newest table of contents).
+
+    Cached per commit (``commit`` is the generation's name with its commit number):
+    every conditional request asks, and the answer changes only with a commit.
+    """
     if generation_dir is None:
         return None
     try:

@@ -378,7 +378,8 @@ class SearchService:
     def revision(self) -> tuple[str, datetime | None]:
         """The open generation's name (changes with every commit) and when it was written."""
         generation = self.manager.refresh()
-        return generation.name, generation_modified(self.store.current_generation())
+        modified = generation_modified(self.store.current_generation(), generation.name)
+        return generation.name, modified
 
 
 def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQuery) -> MatchTerms:

@@ -189,3 +189,14 @@ def test_results_and_document_pages_link_to_organization_pages(client: FlaskClie
     assert orgs, "the document page links its organizations to their pages"
     for link in orgs:
         assert client.get(link).status_code == 200
+
+
+def test_results_page_with_hostile_organizations(
+    views_client: FlaskClient, no_active_markup
+) -> None:
+    page = views_client.get("/?q=harbour&org=evil-org&per_page=50").get_data(as_text=True)
+    no_active_markup(page)
+    assert "About: " in page
+    assert "/organizations/evil-org" in _links(page)
+    assert "/organizations/%3Cscript%3Ealert(2)%3C/script%3E" in _links(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Evil Org" in page
