@@ -286,3 +286,42 @@ class SearchLimits:
                 parameter="q",
                 status=413,
             )
+
+
+# --- Analyst views (organization pages, export): shapes of indexer/search/organizations.py ---
+
+
+@dataclass(slots=True, frozen=True)
+class CountedValue:
+    """A value (organization id, source, language, period) with its article count."""
+
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(slots=True, frozen=True)
+class OrganizationSummary:
+    """One organization of the index, for the list of organizations."""
+
+    id: str
+    name: str  # English display name; the id when the gazetteer does not know it
+    names: dict[str, str]  # display name per language code
+    kind: str
+    country: str
+    count: int  # articles naming it
+
+
+@dataclass(slots=True)
+class OrganizationProfile:
+    """Everything the organization page shows, computed from the index's facets."""
+
+    summary: OrganizationSummary
+    aliases: list[str]
+    years: dict[str, int]  # "2025" → articles, ascending, dated articles only
+    months: dict[str, int]  # "2025-09" → articles, ascending
+    undated: int
+    related: list[CountedValue]  # organizations named in the same articles, most first
+    sources: list[CountedValue]
+    languages: list[CountedValue]
+    latest: list[Hit]  # newest first, without snippets

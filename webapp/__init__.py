@@ -69,6 +69,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+
+    # Analyst views: organization pages, feeds, exports, and the HTTP conventions.
+    from . import conventions, exports, feeds, organizations
+
+    app.register_blueprint(organizations.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(exports.bp)
+    conventions.install(app)
     return app
 
 

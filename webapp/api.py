@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from indexer.model import FACETS, IndexUnavailableError, ParameterError
 
+from .conventions import link_header, search_page_links
 from .openapi import openapi_document
 from .params import has_filters, parse_search_request
 from .serialize import document_json, search_json, stats_json
@@ -26,7 +27,12 @@ def search() -> Response:
         raise ParameterError(
             f"Give a query in q, or at least one filter ({_FILTERS}) to browse.", parameter="q"
         )
-    return jsonify(search_json(get_service().search(search_request)))
+    result = get_service().search(search_request)
+    body = search_json(result)
+    body["links"] = search_page_links(search_request, result.pages, current_app.config)
+    response = jsonify(body)
+    link_header(response, body["links"])
+    return response
 
 
 @bp.get("/documents/<path:doc_id>")

@@ -12,6 +12,8 @@ from typing import Any
 
 from indexer.model import DEFAULT_SORT, FACETS, SORTS, FacetSpec
 
+from .openapi_views import add_views
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _PARTIAL_DATE = {
     "type": ["string", "null"],
@@ -273,7 +275,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         "description": "The index is missing or unreadable.",
         "content": {"application/json": {"schema": _ref("HealthResponse")}},
     }
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {
             "title": "Dossier",
@@ -333,3 +335,4 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             "responses": _error_responses(),
         },
     }
+    return add_views(document, config)  # organizations, export, feeds: openapi_views.py

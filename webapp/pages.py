@@ -12,17 +12,16 @@ from werkzeug.datastructures import MultiDict
 from indexer.model import (
     FACETS,
     LANGUAGE_NAMES,
-    YEAR_FACET,
     ParameterError,
     QueryError,
     SearchRequest,
 )
 
 from .errors import status_of
-from .histogram import undated_value, year_bars
 from .links import SearchLinks, page_numbers, search_url
 from .params import SEARCH_PARAMS, has_filters, parse_search_request
 from .service import get_service
+from .timeline import search_timeline
 
 bp = Blueprint("pages", __name__)
 
@@ -63,8 +62,7 @@ def search() -> str | tuple[str, int]:
         links=_links(search_request),
         facets=facets,
         selected=[(f, v) for f in facets for v in f.values if v.selected],
-        bars=year_bars(result.facets.get(YEAR_FACET.name)),
-        undated=undated_value(result.facets.get(YEAR_FACET.name)),
+        timeline=search_timeline(result, _links(search_request)),
         last_page=last_page,
         page_numbers=page_numbers(min(search_request.page, last_page), last_page),
         first_rank=(search_request.page - 1) * search_request.per_page + 1,

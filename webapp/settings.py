@@ -50,6 +50,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in text.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise ValueError(f"{origin!r} is not an origin like https://example.org")
+    return origins
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_DIR", Path("var/index"), Path, "Directory of the search index to serve."),
     Setting(
@@ -99,6 +107,20 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         _non_negative_int,
         "Requests per minute per client address, per worker process; 0 turns the limit off.",
+    ),
+    # Analyst views (exports.py, conventions.py)
+    Setting(
+        "EXPORT_MAX_ROWS",
+        10_000,
+        _positive_int,
+        "Most rows one CSV or JSON Lines export holds (the first rows of the result set).",
+    ),
+    Setting(
+        "CORS_ORIGINS",
+        None,
+        _origins,
+        "Origins allowed to read responses cross-site, comma-separated (`*` for any); "
+        "empty turns CORS off.",
     ),
 )
 

@@ -15,7 +15,7 @@ import math
 import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -42,6 +42,8 @@ from indexer.model import (
     Facet,
     Hit,
     IndexStats,
+    OrganizationProfile,
+    OrganizationSummary,
     ParameterError,
     QueryError,
     SearchLimits,
@@ -49,9 +51,11 @@ from indexer.model import (
     SearchResult,
 )
 from indexer.search.execution import QueryExecution, Scores, newest_first, top_by_score
+from indexer.search.exporting import ExportRows, generation_modified
 from indexer.search.facets import count_facet, default_label
 from indexer.search.generations import Generation, SearcherManager
 from indexer.search.highlight import Highlighter, MatchTerms
+from indexer.search.organizations import organization_profile, organization_summaries
 from indexer.search.parsing import CompiledQuery, QueryCompiler
 
 T = TypeVar("T")
@@ -367,6 +371,39 @@ class SearchService:
         except Exception as exc:  # any failure to open the index means "unavailable"
             return {"status": "unavailable", "documents": 0, "generation": "", "message": str(exc)}
         return {"status": "ok", "documents": documents, "generation": name}
+
+    # --- analyst views (organization pages, export, caching): indexer/search/organizations.py
+    # and indexer/search/exporting.py do the work ---
+
+    def organizations(self) -> list[OrganizationSummary]:
+        """Every organization named in the index, most named first."""
+        return self._retrying(self._organizations)
+
+    def _organizations(self) -> list[OrganizationSummary]:
+        with self.manager.acquire() as generation:
+            return organization_summaries(generation, self.gazetteer)
+
+    def organization(self, org_id: str) -> OrganizationProfile:
+        """One organization's profile; DocumentNotFoundError when nobody knows the id."""
+        return self._retrying(lambda: self._organization(org_id))
+
+    def _organization(self, org_id: str) -> OrganizationProfile:
+        with self.manager.acquire() as generation:
+            profile = organization_profile(generation, self.gazetteer, self.highlighter, org_id)
+        if profile is None:
+            raise DocumentNotFoundError(f"no organization with id {org_id!r}")
+        return profile
+
+    def export(self, request: SearchRequest, limit: int) -> ExportRows:
+        """The first ``limit`` hits of the whole result set, without snippets, streamed."""
+        self.validate(request)
+        return ExportRows(self, request, limit)
+
+    def revision(self) -> tuple[str, datetime | None]:
+        """The open generation's name (changes with every commit) and when it was written."""
+        generation = self.manager.refresh()
+        modified = generation_modified(self.store.current_generation(), generation.name)
+        return generation.name, modified
 
 
 def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQuery) -> MatchTerms:

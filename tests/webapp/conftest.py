@@ -317,3 +317,129 @@ def hit_ids() -> Callable[[str], list[str]]:
     from urllib.parse import unquote
 
     return lambda html: [unquote(m) for m in HIT_LINK.findall(html)]
+
+
+# --- Analyst views: an index whose gazetteer and articles are hostile on purpose ---
+
+VIEWS_GAZETTEER = r"""
+[[organization]]
+id = "evil-org"
+kind = "<b>security</b> service"
+country = "<i>XX</i>"
+aliases = ["Evil Org"]
+[organization.names]
+en = "<script>alert(1)</script> Evil Org"
+de = "Böse <img src=x onerror=alert(1)> Org"
+ru = "Злая организация"
+tr = "=HYPERLINK(\"http://x.example\")"
+az = "Pis Təşkilat"
+
+[[organization]]
+id = "harbour-board"
+kind = "council"
+country = "INT"
+aliases = ["Harbour Board"]
+[organization.names]
+en = "Harbour Board"
+de = "Hafenbehörde"
+ru = "Портовый совет"
+tr = "Liman Kurulu"
+az = "Liman Şurası"
+
+[[organization]]
+id = "quiet-org"
+kind = "council"
+country = "INT"
+aliases = ["Zzyzx Quiet Council"]
+[organization.names]
+en = "Quiet Council"
+de = "Stiller Rat"
+ru = "Тихий совет"
+tr = "Sessiz Konsey"
+az = "Sakit Şura"
+"""
+# Ids that only articles carry (no gazetteer entry): shown as they are, never as markup.
+HOSTILE_ORG_IDS = ("<script>alert(2)</script>", "a/b?c=d#e")
+# Spreadsheet formulas in titles: an export must not let them run.
+FORMULA_TITLES = ("=cmd|' /C calc'!A0", "+1+2", "-2+3 harbour", "@SUM(1,2)")
+
+
+def _views_articles() -> list[dict[str, Any]]:
+    """Harbour articles from 1950 to 2020 (a span drawn in decades), naming the
+    hostile organization, the harbour board, or ids the gazetteer lacks."""
+    records = []
+    for n, year in enumerate(range(1950, 2021, 5)):
+        records.append(
+            {
+                "id": f"views-{n:02d}",
+                "title": FORMULA_TITLES[n % len(FORMULA_TITLES)] + f" harbour dispatch {n}\x0b",
+                "body": f"Harbour dispatch {n} about the Evil Org and the Harbour Board. "
+                + HOSTILE_MARKUP[n % len(HOSTILE_MARKUP)],
+                "date": f"{year}-{1 + n % 12:02d}-15",
+                "lang": "en",
+                "source": ("<b>Evil</b> Press", "=Formula Source", "Port Ledger")[n % 3],
+                "url": f"https://example.org/views/{n}",
+                "organizations": ["evil-org", "harbour-board"] if n % 3 else ["evil-org"],
+            }
+        )
+    records.append(
+        {
+            "id": "views-hostile-ids",
+            "title": "Harbour note naming unknown bodies",
+            "body": "A harbour note whose organizations the gazetteer does not know.",
+            "date": "2020-06",
+            "lang": "en",
+            "source": "Port Ledger",
+            "organizations": [*HOSTILE_ORG_IDS, "evil-org"],
+        }
+    )
+    records.append(
+        {
+            "id": "views-undated",
+            "title": "Undated harbour rumour",
+            "body": "An undated harbour rumour about the Evil Org.",
+            "lang": "en",
+            "organizations": ["evil-org"],
+        }
+    )
+    return records
+
+
+@pytest.fixture(scope="session")
+def views_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(index directory, gazetteer) of the hostile analyst-views index."""
+    from indexer import build_index
+
+    root = tmp_path_factory.mktemp("views")
+    gazetteer = root / "organizations.toml"
+    gazetteer.write_text(VIEWS_GAZETTEER, encoding="utf-8")
+    articles = root / "views.jsonl"
+    with articles.open("w", encoding="utf-8") as out:
+        for record in _views_articles():
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    build_index([articles], root / "index", gazetteer=gazetteer, rebuild=True)
+    return root / "index", gazetteer
+
+
+@pytest.fixture(scope="session")
+def views_app(views_index: tuple[Path, Path]) -> Iterator[Flask]:
+    index, gazetteer = views_index
+    application = create_app(app_config(index, GAZETTEER=gazetteer))
+    yield application
+    from webapp.service import close_service
+
+    close_service(application)
+
+
+@pytest.fixture
+def views_client(views_app: Flask) -> FlaskClient:
+    return views_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def views_data() -> dict[str, Any]:
+    return {
+        "articles": _views_articles(),
+        "hostile_ids": HOSTILE_ORG_IDS,
+        "formula_titles": FORMULA_TITLES,
+    }

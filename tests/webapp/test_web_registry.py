@@ -186,6 +186,14 @@ def facet_literals(source: str) -> list[str]:
         for key in node.keys
         if key is not None
     }
+    # A list of a record's fields (it names "id" too), such as an export's columns.
+    keys |= {
+        id(item)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Tuple | ast.List)
+        and any(isinstance(e, ast.Constant) and e.value == "id" for e in node.elts)
+        for item in node.elts
+    }
     return [
         f"line {node.lineno}: {node.value!r}"
         for node in ast.walk(tree)
@@ -205,6 +213,8 @@ def test_the_literal_check_catches_a_facet_list() -> None:
     assert len(facet_literals('ORDER = ("organization", "lang", "month")')) == 3
     assert facet_literals('param = "org"')
     assert not facet_literals('hit = {"lang": value, "source": other}')
+    assert not facet_literals('COLUMNS = ("id", "title", "source")')
+    assert facet_literals('COLUMNS = ("title", "source")')
     assert template_facet_literals("{{ links.toggle('year', v) }}")
     assert not template_facet_literals('<p lang="en">')
 
