@@ -62,7 +62,11 @@ _SCOPES = {
 _FILTER_FIELDS = ("org", "lang", "year", "month", "source")
 SYNTAX_FIELDS = (*_SCOPES, *_FILTER_FIELDS)
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=[^\s/])")
-_EXCLUSION = re.compile(r"(?<![^\s(])-(?=\w|\")")  # "-word", as PlusMinusPlugin reads it
+# Prefix operators, at the start of a word, a group or a phrase: "-" and "NOT" exclude,
+# "+" requires. "Turkic-speaking" and "a - b" keep their hyphens as text.
+_PREFIX_START = r"(?:^|(?<=[\s(]))"
+_EXCLUDE = _PREFIX_START + r"(?:NOT(?=[\s(])|-(?=[\w\"(]))"
+_REQUIRE = _PREFIX_START + r"\+(?=[\w\"(])"
 _LONE_OPERATOR = re.compile(r"^\s*(AND|OR)\b|\b(AND|OR|NOT)\s*$")
 
 
@@ -72,10 +76,40 @@ def _parse_schema() -> Schema:
     return Schema(**text_fields, **{name: ID() for name in _FILTER_FIELDS})
 
 
+class Required(wq.WrappingQuery):
+    """``+part``: required even where the parts around it are optional (stop words, the
+    words of a long description); the rewriter marks its rewritten child."""
+
+    boost = 1.0
+
+    def normalize(self) -> wq.Query:
+        child = self.child.normalize()
+        return wq.NullQuery if child is wq.NullQuery else Required(child)
+
+
+class _RequiredGroup(syntax.Wrapper):
+    qclass = Required
+
+
+def _prefix_operators() -> plugins.OperatorsPlugin:
+    """ "-" is "NOT" (Whoosh's PlusMinusPlugin reads "-" only in the top group and drops
+    it before a group); both bind to the next word, phrase or group, innermost first, so
+    ``-(a OR b)``, ``NOT -a`` and ``x (a -b)`` all nest."""
+    tagger = plugins.OperatorsPlugin.OpTagger
+    prefix = syntax.PrefixOperator
+    return plugins.OperatorsPlugin(
+        ops=[
+            (tagger(_EXCLUDE, syntax.NotGroup, prefix, leftassoc=False, memo="not"), 0),
+            (tagger(_REQUIRE, _RequiredGroup, prefix, leftassoc=False, memo="plus"), 0),
+        ],
+        Not=None,
+    )
+
+
 def _parser() -> QueryParser:
     parser = QueryParser("text", _parse_schema(), group=syntax.AndGroup)
-    # "-word" excludes only at the start of a word; "Turkic-speaking" stays one phrase.
-    parser.replace_plugin(plugins.PlusMinusPlugin(r"(?<![^\s(])\+", _EXCLUSION.pattern))
+    parser.remove_plugin_class(plugins.PlusMinusPlugin)
+    parser.replace_plugin(_prefix_operators())
     parser.add_plugin(plugins.FuzzyTermPlugin())
     parser.remove_plugin_class(plugins.RangePlugin)
     parser.remove_plugin_class(plugins.BoostPlugin)
@@ -105,9 +139,6 @@ class QueryCompiler:
             return CompiledQuery(wq.Every(), browse=True)
         self._check_syntax(text)
         parsed = self._parser.parse(text)
-        if parsed is wq.NullQuery and _EXCLUSION.search(text):
-            # Whoosh drops an exclusion with nothing to exclude from: "-forum" means "NOT forum".
-            parsed = self._parser.parse(_EXCLUSION.sub("NOT ", text))
         leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
         if leaves > self.limits.max_terms:
             raise QueryError(
@@ -145,7 +176,7 @@ class QueryCompiler:
                 raise QueryError(
                     f"{name}: needs a value right after the colon, e.g. {name}:{example}"
                 )
-        operator = _LONE_OPERATOR.search(outside_quotes)
+        operator = _LONE_OPERATOR.search(re.sub(r'"[^"]*"', " Q ", text))  # a phrase is a word
         if operator:
             word = operator.group(1) or operator.group(2)
             raise QueryError(f"{word} needs a word on both sides (or write it in lower case)")
@@ -166,7 +197,11 @@ class _Rewriter:
         if isinstance(node, wq.Every):
             raise QueryError("a lone * would match every article; type a word or use the filters")
         if isinstance(node, wq.And | wq.Or):
-            children = self._children_with_aliases(node.subqueries)
+            # A part repeated in one group counts once ("a a b c" is three words).
+            unique: dict[str, wq.Query] = {}
+            for child in node.subqueries:
+                unique.setdefault(repr(child), child)
+            children = self._children_with_aliases(list(unique.values()))
             children = [c for c in children if c is not wq.NullQuery]
             if not children:
                 return wq.NullQuery
@@ -176,13 +211,11 @@ class _Rewriter:
         if isinstance(node, wq.Not):
             inner = self.rewrite(node.query)
             return wq.NullQuery if inner is wq.NullQuery else wq.Not(inner)
-        if isinstance(node, wq.AndNot):
-            positive, negative = self.rewrite(node.a), self.rewrite(node.b)
-            if negative is wq.NullQuery:
-                return positive
-            return wq.AndNot(positive, negative)
-        if isinstance(node, wq.AndMaybe):
-            return wq.AndMaybe(self.rewrite(node.a), self.rewrite(node.b))
+        if isinstance(node, Required):
+            inner = self.rewrite(node.child)
+            if inner is not wq.NullQuery:
+                inner._dossier_required = True  # type: ignore[attr-defined]
+            return inner
         return self._leaf(node)
 
     def _children_with_aliases(self, children: list[wq.Query]) -> list[wq.Query]:
@@ -422,8 +455,13 @@ def _is_stopword(query: wq.Query) -> bool:
     return bool(getattr(query, "_dossier_stopword", False))
 
 
+def _is_marked_required(query: wq.Query) -> bool:
+    return bool(getattr(query, "_dossier_required", False))
+
+
 def _and_with_optional_stopwords(children: list[wq.Query]) -> wq.Query:
-    """Words joined by AND: every word required, stop words of any language optional.
+    """Words joined by AND: every word required, stop words of any language optional,
+    a part written ``+part`` required in any case.
 
     "the security" must not require "the". A query of more than
     ``ALL_REQUIRED_UP_TO`` words is read as a description rather than a list
@@ -434,16 +472,16 @@ def _and_with_optional_stopwords(children: list[wq.Query]) -> wq.Query:
     positives = [c for c in children if not isinstance(c, wq.Not)]
     if not positives:
         return wq.And(children) if len(children) > 1 else children[0]
-    required = [c for c in positives if not _is_stopword(c)]
-    optional = [c for c in positives if _is_stopword(c)]
-    if not required:
+    marked = [c for c in positives if _is_marked_required(c)]  # "+part": always required
+    unmarked = [c for c in positives if not _is_marked_required(c)]
+    required = [c for c in unmarked if not _is_stopword(c)]
+    optional = [c for c in unmarked if _is_stopword(c)]
+    if not required and not marked:
         required, optional = optional, []
-    if len(required) == 1:
-        base = required[0]
-    elif len(required) > ALL_REQUIRED_UP_TO:
-        base = Coordinated(required, power=COORD_POWER)
-    else:
-        base = wq.And(required)
+    if len(required) + len(marked) > ALL_REQUIRED_UP_TO and len(required) > 1:
+        required = [Coordinated(required, power=COORD_POWER)]
+    required += marked
+    base = required[0] if len(required) == 1 else wq.And(required)
     if optional:
         base = wq.AndMaybe(base, wq.Or(optional))
     return wq.And([base, *negatives]) if negatives else base
@@ -459,16 +497,19 @@ def _relaxed(query: wq.Query) -> wq.Query | None:
         relaxed = _relaxed(query.a)
         return wq.AndNot(relaxed, query.b) if relaxed is not None else None
     if isinstance(query, wq.And):
-        positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         negatives = [q for q in query.subqueries if isinstance(q, wq.Not)]
-        if len(positives) > 1:
-            relaxed: wq.Query | None = Coordinated(positives, power=COORD_POWER)
-        elif positives:
-            relaxed = _relaxed(positives[0])
+        marked = [q for q in query.subqueries if _is_marked_required(q)]  # stay required
+        loose = [
+            q for q in query.subqueries if not isinstance(q, wq.Not) and not _is_marked_required(q)
+        ]
+        if len(loose) > 1:
+            relaxed: wq.Query | None = Coordinated(loose, power=COORD_POWER)
+        elif loose:
+            relaxed = _relaxed(loose[0])
         else:
             relaxed = None
-        if relaxed is not None and negatives:
-            return wq.And([relaxed, *negatives])
+        if relaxed is not None and (marked or negatives):
+            return wq.And([relaxed, *marked, *negatives])
         return relaxed
     return None
 
