@@ -14,6 +14,7 @@ from indexer.model import (
     SearchLimits,
     SearchRequest,
     SearchResult,
+    SearchTimeoutError,
 )
 from indexer.search.service import SearchService
 
@@ -29,6 +30,7 @@ __all__ = [
     "SearchRequest",
     "SearchResult",
     "SearchService",
+    "SearchTimeoutError",
     "build_index",
     "delete_documents",
 ]

@@ -46,6 +46,10 @@ class IndexLockedError(DossierError):
     """Another process is writing to the index."""
 
 
+class SearchTimeoutError(DossierError):
+    """A search ran past its time limit and was stopped (the web app answers 503)."""
+
+
 class DocumentNotFoundError(DossierError):
     """No document has the requested id."""
 
@@ -182,3 +186,10 @@ class SearchLimits:
     max_per_page: int = 100
     max_expansions: int = 512  # words one prefix*/wildcard/fuzzy term may expand to
     min_prefix_chars: int = 2
+    # The cost budget of *, ? and ~ words (README, "Limits"): how many per query, and how
+    # many words in all fields, with how many occurrences, they may expand to together.
+    max_wildcard_terms: int = 4
+    max_fuzzy_words: int = 4
+    max_expanded_words: int = 1_500
+    max_expanded_postings: int = 100_000
+    timeout_ms: float = 0  # a search running longer stops with SearchTimeoutError; 0: never

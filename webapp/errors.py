@@ -17,6 +17,7 @@ from indexer.model import (
     IndexUnavailableError,
     ParameterError,
     QueryError,
+    SearchTimeoutError,
 )
 
 TITLES: dict[int, str] = {
@@ -47,7 +48,7 @@ def status_of(error: DossierError) -> int:
         return 400
     if isinstance(error, DocumentNotFoundError):
         return 404
-    if isinstance(error, IndexUnavailableError | IndexLockedError):
+    if isinstance(error, IndexUnavailableError | IndexLockedError | SearchTimeoutError):
         return 503
     return 500
 
@@ -89,6 +90,9 @@ def _handle_http(error: HTTPException) -> Response:
 
 def _handle_dossier(error: DossierError) -> Response:
     status = status_of(error)
+    if isinstance(error, SearchTimeoutError):  # the message says what to change
+        current_app.logger.warning("%s on %s", error, request.full_path)
+        return error_response(status, str(error))
     if status >= 500:
         current_app.logger.warning("%s: %s", type(error).__name__, error)
         return error_response(status, MESSAGES.get(status, str(error)))

@@ -27,7 +27,10 @@ ERRORS: dict[int, tuple[str, str]] = {
     413: ("PayloadTooLarge", "The query (or request body) is longer than the limit."),
     429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
     500: ("InternalError", "An unexpected failure on the server."),
-    503: ("Unavailable", "The index is missing or unreadable."),
+    503: (
+        "Unavailable",
+        "The index is missing or unreadable, or the search ran past SEARCH_TIMEOUT_MS.",
+    ),
 }
 
 

@@ -29,6 +29,9 @@ def limits_from_config(config: Mapping[str, Any]) -> SearchLimits:
         max_terms=config["MAX_TERMS"],
         max_page=config["MAX_PAGE"],
         max_per_page=config["MAX_PER_PAGE"],
+        max_expanded_words=config["MAX_EXPANDED_WORDS"],
+        max_expanded_postings=config["MAX_EXPANDED_POSTINGS"],
+        timeout_ms=config["SEARCH_TIMEOUT_MS"],
     )
 
 

@@ -40,6 +40,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _non_negative_number(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError(f"{text} is not a number of at least 0")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -57,6 +64,24 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("MAX_QUERY_CHARS", 500, _positive_int, "Longest query accepted; longer answers 413."),
     Setting("MAX_TERMS", 32, _positive_int, "Most words and operators one query may hold."),
+    Setting(
+        "MAX_EXPANDED_WORDS",
+        1_500,
+        _positive_int,
+        "Most words (in all fields) the *, ? and ~ words of one query may expand to.",
+    ),
+    Setting(
+        "MAX_EXPANDED_POSTINGS",
+        100_000,
+        _positive_int,
+        "Most occurrences in the index those expanded words may have together.",
+    ),
+    Setting(
+        "SEARCH_TIMEOUT_MS",
+        3000,
+        _non_negative_number,
+        "A search running longer is stopped and answers 503; 0 turns the limit off.",
+    ),
     Setting("MAX_PAGE", 100, _positive_int, "Deepest result page that can be requested."),
     Setting("MAX_PER_PAGE", 100, _positive_int, "Largest per_page a client may ask for."),
     Setting("DEFAULT_PER_PAGE", 10, _positive_int, "Results per page when per_page is not given."),

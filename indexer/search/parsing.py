@@ -15,6 +15,7 @@ a message saying what to type instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
@@ -191,7 +192,10 @@ class _Rewriter:
         self.limits = compiler.limits
         self.reader = reader
         self.state = state
-        self.expanding = 0
+        self.expanding = 0  # words with * or ?
+        self.fuzzy = 0  # words with ~
+        self.expanded_words = 0  # the words those expand to, in every field
+        self.postings = 0  # and their occurrences
 
     def rewrite(self, node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Every):
@@ -332,13 +336,38 @@ class _Rewriter:
                 query = wq.Or([query, wq.Term("org", spans[0][2], boost=ORG_BOOST)])
         return query
 
-    def _check_expansion(self, fieldname: str, terms: object, shown: str) -> None:
-        for count, _ in enumerate(terms, 1):  # type: ignore[call-overload]
-            if count > self.limits.max_expansions:
+    def _check_expansion(
+        self, fieldname: str, terms: Iterable[bytes | str], shown: str, *, count_words: bool = True
+    ) -> list[str]:
+        """The words ``terms`` expands to, within the limits: at most ``max_expansions``
+        words per term; for the query's expanded words together, at most
+        ``max_expanded_words`` words (each costs a lookup in every segment, ~0.2 ms)
+        and ``max_expanded_postings`` occurrences (~1 µs each to read and score)."""
+        limits = self.limits
+        found: list[str] = []
+        for term in terms:
+            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if count_words and len(found) > limits.max_expansions:
                 raise QueryError(
-                    f"{shown} matches more than {self.limits.max_expansions} different words; "
+                    f"{shown} matches more than {limits.max_expansions} different words; "
                     "make it more specific"
                 )
+            self.expanded_words += 1
+            if self.expanded_words > limits.max_expanded_words:
+                raise QueryError(
+                    f"{shown} and the query's other *, ? and ~ words expand to more than "
+                    f"{limits.max_expanded_words:,} words in all fields, more than one search "
+                    "may read; type more letters before * or ?, or use fewer of them"
+                )
+            self.postings += self.reader.doc_frequency(fieldname, term)
+            if self.postings > limits.max_expanded_postings:
+                raise QueryError(
+                    f"the words that {shown} and the query's other *, ? and ~ words match "
+                    f"occur more than {limits.max_expanded_postings:,} times in the index, "
+                    "more than one search may read; type more letters before * or ?, "
+                    "or use fewer of them"
+                )
+        return found
 
     def _prefix(self, prefix: str, scope: tuple[str, ...]) -> wq.Query:
         self._count_expanding(f"{prefix}*")
@@ -351,9 +380,12 @@ class _Rewriter:
         subqueries: list[wq.Query] = []
         for fieldname, lang, boost in self._fields(scope):
             form = name_key(prefix) if lang is None else normalize_word(prefix, lang)
-            if lang is None:
-                self._check_expansion(fieldname, self.reader.expand_prefix(fieldname, form),
-                                      f"{prefix}*")  # fmt: skip
+            self._check_expansion(
+                fieldname,
+                self.reader.expand_prefix(fieldname, form),
+                f"{prefix}*",
+                count_words=lang is None,
+            )
             subqueries.append(wq.Prefix(fieldname, form, boost=boost))
         return BestField(subqueries, tiebreak=TIEBREAK)
 
@@ -378,19 +410,26 @@ class _Rewriter:
             subqueries.append(query)
         return BestField(subqueries, tiebreak=TIEBREAK)
 
-    def _count_expanding(self, shown: str) -> None:
+    def _count_expanding(self, shown: str, *, fuzzy: bool = False) -> None:
         """Each prefix/wildcard/fuzzy term walks the vocabulary: allow only a few per query."""
+        if fuzzy:
+            self.fuzzy += 1
+            if self.fuzzy > self.limits.max_fuzzy_words:
+                raise QueryError(
+                    f"{shown}: at most {self.limits.max_fuzzy_words} words with ~ in one query"
+                )
+            return
         self.expanding += 1
-        if self.expanding > MAX_EXPANDING_TERMS:
+        if self.expanding > self.limits.max_wildcard_terms:
             raise QueryError(
-                f"{shown}: at most {MAX_EXPANDING_TERMS} words with *, ? or ~ in one query"
+                f"{shown}: at most {self.limits.max_wildcard_terms} words with * or ? in one query"
             )
 
     def _fuzzy(self, word: str, maxdist: int, scope: tuple[str, ...]) -> wq.Query:
         key = folded_term(word)
         if len(key) < 3:
             raise QueryError(f"{word}~ is too short for a fuzzy search; use at least 3 letters")
-        self._count_expanding(f"{word}~")
+        self._count_expanding(f"{word}~", fuzzy=True)
         # Two edits only for longer words, and then with two fixed leading letters:
         # the vocabulary walk is what costs, and short words drift into noise.
         maxdist = 2 if int(maxdist) >= 2 and len(key) >= 5 else 1
@@ -400,23 +439,12 @@ class _Rewriter:
         for fieldname, lang, boost in self._fields(scope):
             if lang is None:
                 fuzzy = wq.FuzzyTerm(fieldname, key, maxdist=maxdist, prefixlength=prefix)
-                terms = self._expansions(fieldname, fuzzy._btexts(self.reader), f"{word}~")
+                terms = self._check_expansion(fieldname, fuzzy._btexts(self.reader), f"{word}~")
                 # The expansion, walked once, as plain terms (scored like any word).
                 subqueries.extend(wq.Term(fieldname, t, boost=boost) for t in terms)
         if not subqueries:
             return wq.NullQuery
         return wq.Or(subqueries)
-
-    def _expansions(self, fieldname: str, terms: object, shown: str) -> list[str]:
-        found: list[str] = []
-        for term in terms:  # type: ignore[attr-defined]
-            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(found) > self.limits.max_expansions:
-                raise QueryError(
-                    f"{shown} matches more than {self.limits.max_expansions} different words; "
-                    "make it more specific"
-                )
-        return found
 
     def _filter_term(self, fieldname: str, node: wq.Query) -> wq.Query:
         value = " ".join(node.words) if isinstance(node, wq.Phrase) else getattr(node, "text", "")
@@ -442,7 +470,6 @@ class _Rewriter:
         return wq.Term(fieldname, value)
 
 
-MAX_EXPANDING_TERMS = 4
 _EMPTY_FIELD = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=\s|$|\))")
 _EXAMPLES = {"org": "az-sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
 
