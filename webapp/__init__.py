@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from indexer.model import LANGUAGE_NAMES
@@ -20,6 +20,7 @@ from indexer.model import LANGUAGE_NAMES
 from .errors import register_error_handlers
 from .safety import RateLimiter, add_security_headers, clean_marked
 from .settings import load_settings
+from .wire import request_problem
 
 # Endpoints the rate limit leaves alone: load balancers poll health, and
 # static files are cheap and come with every page.
@@ -46,13 +47,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["dossier.rate_limiter"] = limiter
 
     @app.before_request
-    def _guard() -> None:
+    def _guard() -> Response | None:
+        problem = request_problem(request.environ)
+        if problem is not None:
+            raise problem
+        if request.method == "OPTIONS" and request.url_rule is not None:
+            # 204 and the methods this address answers; no CORS headers (none configured).
+            methods = sorted(request.url_rule.methods or ())
+            answer = Response(status=204, headers={"Allow": ", ".join(methods)})
+            del answer.headers["Content-Type"]  # no body, so no type
+            return answer
         if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge()
         if limiter is not None and request.endpoint not in RATE_LIMIT_EXEMPT:
             wait = limiter.acquire(request.remote_addr or "unknown")
             if wait:
                 raise TooManyRequests(retry_after=wait)
+        return None
 
     app.after_request(add_security_headers)
     register_error_handlers(app)

@@ -2,7 +2,8 @@
 message a person can act on, as JSON under /api/ and as a page elsewhere.
 
 The JSON shape is ``{"error": {"status": 404, "message": "..."}}`` for every
-status (400, 404, 405, 413, 429, 500, 503); a test pins it.
+status (400, 404, 405, 413, 414, 429, 431, 500, 503), including the requests
+gunicorn itself refuses (``worker.py``); a test pins it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ TITLES: dict[int, str] = {
     404: "Not found",
     405: "Method not allowed",
     413: "Request too large",
+    414: "Address too long",
+    431: "Request headers too large",
     429: "Too many requests",
     500: "Internal error",
     503: "Search is unavailable",
