@@ -377,16 +377,19 @@ class _Rewriter:
                 f"{prefix}* is too short: type at least {self.limits.min_prefix_chars} letters "
                 "before *"
             )
-        subqueries: list[wq.Query] = []
-        for fieldname, lang, boost in self._fields(scope):
-            form = name_key(prefix) if lang is None else normalize_word(prefix, lang)
+        fields = [
+            (fieldname, name_key(prefix) if lang is None else normalize_word(prefix, lang), boost)
+            for fieldname, lang, boost in self._fields(scope)
+        ]
+        # The folded fields first: "matches more than 512 words" says more than the budget.
+        for fieldname, form, _ in sorted(fields, key=lambda f: f[0] not in _FOLDED_FIELDS):
             self._check_expansion(
                 fieldname,
                 self.reader.expand_prefix(fieldname, form),
                 f"{prefix}*",
-                count_words=lang is None,
+                count_words=fieldname in _FOLDED_FIELDS,
             )
-            subqueries.append(wq.Prefix(fieldname, form, boost=boost))
+        subqueries = [wq.Prefix(fieldname, form, boost=boost) for fieldname, form, boost in fields]
         return BestField(subqueries, tiebreak=TIEBREAK)
 
     def _wildcard(self, pattern: str, scope: tuple[str, ...]) -> wq.Query:
@@ -470,6 +473,7 @@ class _Rewriter:
         return wq.Term(fieldname, value)
 
 
+_FOLDED_FIELDS = (FOLDED_BODY, FOLDED_TITLE)
 _EMPTY_FIELD = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=\s|$|\))")
 _EXAMPLES = {"org": "az-sss", "lang": "de", "year": "2025", "month": "2025-09", "source": "Trend"}
 
