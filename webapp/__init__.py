@@ -14,11 +14,12 @@ from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from werkzeug.routing import PathConverter
 
 from indexer.model import LANGUAGE_NAMES
 
 from .errors import register_error_handlers
-from .safety import RateLimiter, add_security_headers, clean_marked
+from .safety import RateLimiter, add_security_headers, clean_marked, without_bidi_controls
 from .settings import load_settings
 from .wire import request_problem
 
@@ -36,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # UTF-8, not \u escapes
 
     app.jinja_env.autoescape = True
+    app.jinja_env.finalize = without_bidi_controls  # every printed value, one place
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["marked"] = clean_marked
@@ -68,11 +70,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(add_security_headers)
     register_error_handlers(app)
 
+    # Document ids may hold any character: "a//b" is not merged into "a/b", and a
+    # "<path:>" may start with "/" (ids are linked percent-encoded, links.document_url).
+    app.url_map.merge_slashes = False
+    app.url_map.converters["path"] = AnyPathConverter
+
     from . import api, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     return app
+
+
+class AnyPathConverter(PathConverter):
+    """Werkzeug's path converter, also for a value that starts with "/"."""
+
+    regex = ".+?"
+    part_isolating = False  # spans "/" (werkzeug infers True from a regex without "/")
 
 
 def _is_web_url(value: object) -> bool:
