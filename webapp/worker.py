@@ -47,12 +47,15 @@ class DossierWorker(ThreadWorker):
         captured = _Captured()
         super().handle_error(req, captured, addr, exc)  # status, reason and logging
         match = _STATUS.match(captured.data)
-        if match is None or int(match.group(1)) >= 500:
-            util.write_nonblock(client, captured.data)  # the app's own failure: as it was
-            return
-        status, reason = int(match.group(1)), match.group(2).decode("latin-1")
+        answer = captured.data
+        if match is not None:
+            status, reason = int(match.group(1)), match.group(2).decode("latin-1")
+            try:
+                answer = self._render(status, reason, _path_of(req, exc))
+            except Exception:  # the app itself failing: gunicorn's page, as it was
+                self.log.exception("Could not render the error through the app")
         try:
-            util.write_nonblock(client, self._render(status, reason, _path_of(req, exc)))
+            util.write_nonblock(client, answer)
         except Exception:
             self.log.debug("Failed to send error message.")
 
