@@ -14,6 +14,7 @@ from indexer.model import (
     SearchLimits,
     SearchRequest,
     SearchResult,
+    SearchTimeoutError,
 )
 from indexer.search.serialize import organizations_json, search_result_json
 from indexer.search.service import SearchService
@@ -30,6 +31,7 @@ __all__ = [
     "SearchRequest",
     "SearchResult",
     "SearchService",
+    "SearchTimeoutError",
     "build_index",
     "delete_documents",
     "organizations_json",

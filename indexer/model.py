@@ -50,6 +50,10 @@ class IndexLockedError(DossierError):
     """Another process is writing to the index."""
 
 
+class SearchTimeoutError(DossierError):
+    """A search ran past its time limit and was stopped (the web app answers 503)."""
+
+
 class DocumentNotFoundError(DossierError):
     """No document has the requested id."""
 
@@ -272,8 +276,14 @@ class SearchLimits:
     max_per_page: int = 100
     default_per_page: int = DEFAULT_PER_PAGE
     max_expansions: int = 512  # words one prefix*/wildcard/fuzzy term may expand to
-    max_expanding_terms: int = 4  # terms with *, ? or ~ in one query
     min_prefix_chars: int = 2
+    # The cost budget of *, ? and ~ words (README, "Limits"): how many per query, and how
+    # many words in all fields, with how many occurrences, they may expand to together.
+    max_wildcard_terms: int = 4
+    max_fuzzy_words: int = 4
+    max_expanded_words: int = 1_500
+    max_expanded_postings: int = 100_000
+    timeout_ms: float = 3000  # a search running longer stops with SearchTimeoutError; 0: never
     max_filter_values: int = 50  # values of one filter in one request
     max_filter_chars: int = 200  # characters of one filter value
 

@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from werkzeug.routing import PathConverter
 
 from indexer.model import LANGUAGE_FACET, LANGUAGE_NAMES, ORGANIZATION_FACET, SORTS, YEAR_FACET
 
 from .errors import register_error_handlers
-from .safety import RateLimiter, add_security_headers, clean_marked
+from .safety import RateLimiter, add_security_headers, clean_marked, without_bidi_controls
+from .wire import request_problem
 
 # Endpoints the rate limit leaves alone: load balancers poll health, and
 # static files are cheap and come with every page.
@@ -38,6 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # UTF-8, not \u escapes
 
     app.jinja_env.autoescape = True
+    app.jinja_env.finalize = without_bidi_controls  # every printed value, one place
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["marked"] = clean_marked
@@ -54,16 +57,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["dossier.rate_limiter"] = limiter
 
     @app.before_request
-    def _guard() -> None:
+    def _guard() -> Response | None:
+        problem = request_problem(request.environ)
+        if problem is not None:
+            raise problem
+        if request.method == "OPTIONS" and request.url_rule is not None:
+            # 204 and the methods this address answers; no CORS headers (none configured).
+            methods = sorted(request.url_rule.methods or ())
+            answer = Response(status=204, headers={"Allow": ", ".join(methods)})
+            del answer.headers["Content-Type"]  # no body, so no type
+            return answer
         if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge()
         if limiter is not None and request.endpoint not in RATE_LIMIT_EXEMPT:
             wait = limiter.acquire(request.remote_addr or "unknown")
             if wait:
                 raise TooManyRequests(retry_after=wait)
+        return None
 
     app.after_request(add_security_headers)
     register_error_handlers(app)
+
+    # Document ids may hold any character: "a//b" is not merged into "a/b", and a
+    # "<path:>" may start with "/" (ids are linked percent-encoded, links.document_url).
+    app.url_map.merge_slashes = False
+    app.url_map.converters["path"] = AnyPathConverter
 
     from . import api, pages
 
@@ -78,6 +96,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports.bp)
     conventions.install(app)
     return app
+
+
+class AnyPathConverter(PathConverter):
+    """Werkzeug's path converter, also for a value that starts with "/"."""
+
+    regex = ".+?"
+    part_isolating = False  # spans "/" (werkzeug infers True from a regex without "/")
 
 
 def _is_web_url(value: object) -> bool:

@@ -2,7 +2,8 @@
 message a person can act on, as JSON under /api/ and as a page elsewhere.
 
 The JSON shape is ``{"error": {"status": 404, "message": "..."}}`` for every
-status (400, 404, 405, 413, 429, 500, 503); a test pins it.
+status (400, 404, 405, 413, 414, 429, 431, 500, 503), including the requests
+gunicorn itself refuses (``worker.py``); a test pins it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from indexer.model import (
     IndexUnavailableError,
     ParameterError,
     QueryError,
+    SearchTimeoutError,
 )
 
 TITLES: dict[int, str] = {
@@ -24,6 +26,8 @@ TITLES: dict[int, str] = {
     404: "Not found",
     405: "Method not allowed",
     413: "Request too large",
+    414: "Address too long",
+    431: "Request headers too large",
     429: "Too many requests",
     500: "Internal error",
     503: "Search is unavailable",
@@ -47,7 +51,7 @@ def status_of(error: DossierError) -> int:
         return 400
     if isinstance(error, DocumentNotFoundError):
         return 404
-    if isinstance(error, IndexUnavailableError | IndexLockedError):
+    if isinstance(error, IndexUnavailableError | IndexLockedError | SearchTimeoutError):
         return 503
     return 500
 
@@ -89,6 +93,9 @@ def _handle_http(error: HTTPException) -> Response:
 
 def _handle_dossier(error: DossierError) -> Response:
     status = status_of(error)
+    if isinstance(error, SearchTimeoutError):  # the message says what to change
+        current_app.logger.warning("%s on %s", error, request.full_path)
+        return error_response(status, str(error))
     if status >= 500:
         current_app.logger.warning("%s: %s", type(error).__name__, error)
         return error_response(status, MESSAGES.get(status, str(error)))

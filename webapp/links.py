@@ -8,7 +8,7 @@ without JavaScript, and any result page can be bookmarked or shared.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import url_for
 from werkzeug.datastructures import MultiDict
@@ -89,7 +89,9 @@ class SearchLinks:
 
     def document(self, doc_id: str) -> str:
         """The document page, carrying the search along for marks and the way back."""
-        return self._url(self._args(), "pages.document", doc_id=doc_id)
+        base = document_url(doc_id)
+        query = urlencode(list(self._args().items(multi=True)))
+        return f"{base}?{query}" if query else base
 
     def hidden_fields(self, *leave_out: str) -> list[tuple[str, str]]:
         """Name/value pairs for a form's hidden inputs, so a form keeps the rest."""
@@ -97,6 +99,18 @@ class SearchLinks:
         for param in ("page", *leave_out):
             args.poplist(param)
         return list(args.items(multi=True))
+
+
+def document_url(doc_id: str) -> str:
+    """The document page of ``doc_id``, the id percent-encoded as one path segment.
+
+    ``url_for`` keeps the slashes of a ``<path:>`` value, so ``../../etc/passwd``
+    became ``/documents/../../etc/passwd``, which a browser resolves to
+    ``/etc/passwd``; encoded (``..%2F..%2Fetc%2Fpasswd``) it is one segment, and
+    the server decodes it back to the id before routing.
+    """
+    prefix = url_for("pages.document", doc_id="_")[:-1]
+    return prefix + quote(doc_id, safe="")
 
 
 def search_url(args: MultiDict[str, str]) -> str:

@@ -27,9 +27,14 @@ ERRORS: dict[int, tuple[str, str]] = {
     404: ("NotFound", "No such document or address."),
     405: ("MethodNotAllowed", "Only GET (and HEAD) are answered."),
     413: ("PayloadTooLarge", "The query (or request body) is longer than the limit."),
+    414: ("URITooLong", "The request line (address and query) is longer than 8,000 bytes."),
     429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
+    431: ("HeaderFieldsTooLarge", "More than 100 header fields, or one over 8,190 bytes."),
     500: ("InternalError", "An unexpected failure on the server."),
-    503: ("Unavailable", "The index is missing or unreadable."),
+    503: (
+        "Unavailable",
+        "The index is missing or unreadable, or the search ran past SEARCH_TIMEOUT_MS.",
+    ),
 }
 
 
@@ -237,7 +242,9 @@ def _responses(ok: str, description: str, *statuses: int, limited: bool = True) 
     responses: dict[str, Any] = {
         "200": {"description": description, "content": {"application/json": {"schema": _ref(ok)}}}
     }
-    common = {405, 429, 500} if limited else {405, 500}
+    # Any address: a query string that is not UTF-8 (400), a request line or header
+    # fields over the server's limits (414, 431).
+    common = {400, 405, 414, 431, 429, 500} if limited else {400, 405, 414, 431, 500}
     for status in sorted({*statuses, *common}):
         responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
     return responses

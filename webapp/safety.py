@@ -65,6 +65,28 @@ def clean_marked(html: str) -> Markup:
 _ONLY_MARKS = re.compile(r"(?:[^<>]|<mark>[^<>]*</mark>)*")
 
 
+# Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates
+# (U+2066–U+2069) and marks (U+200E, U+200F, U+061C). In an article's title or
+# source they can make text read differently from what it is ("txt.exe" shown as
+# "exe.txt"); the page shows the text without them. The index keeps them: what
+# is searchable does not change.
+BIDI_CONTROLS = frozenset(
+    [chr(c) for c in range(0x202A, 0x202F)] + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\u200e", "\u200f", "\u061c"]
+)  # fmt: skip
+_NO_BIDI = {ord(ch): None for ch in BIDI_CONTROLS}
+
+
+def without_bidi_controls(value: object) -> object:
+    """Every value a template prints, with bidirectional controls removed (Jinja's
+    ``finalize``): escaped markup stays markup, since no control is HTML syntax."""
+    if isinstance(value, Markup):
+        return Markup(str.translate(value, _NO_BIDI))
+    if isinstance(value, str):
+        return value.translate(_NO_BIDI)
+    return value
+
+
 def add_security_headers(response: Response) -> Response:
     """Every response, HTML or JSON, carries the same browser protections."""
     for name, value in SECURITY_HEADERS.items():

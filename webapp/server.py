@@ -23,6 +23,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from . import create_app
+from .wire import GUNICORN_LIMITS
 
 THREADS = 1
 
@@ -56,13 +57,13 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int = THREADS)
     return {
         "bind": bind,
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": "webapp.worker.DossierWorker",  # gthread; refusals in the app's shape
         "threads": threads,
         "preload_app": True,  # import once in the master; the index opens per worker
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 5,
-        "limit_request_line": 8190,  # room for a long query; the app answers 413 past its limit
+        **GUNICORN_LIMITS,  # above the app's own (wire.py), which answers 414/431 itself
         "accesslog": "-",
         "errorlog": "-",
         "proc_name": "dossier",

@@ -30,6 +30,9 @@ def limits_from_config(config: Mapping[str, Any]) -> SearchLimits:
         max_page=config["MAX_PAGE"],
         max_per_page=config["MAX_PER_PAGE"],
         default_per_page=config["DEFAULT_PER_PAGE"],
+        max_expanded_words=config["MAX_EXPANDED_WORDS"],
+        max_expanded_postings=config["MAX_EXPANDED_POSTINGS"],
+        timeout_ms=config["SEARCH_TIMEOUT_MS"],
     )
 
 

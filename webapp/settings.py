@@ -43,6 +43,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _non_negative_number(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise ValueError(f"{text} is not a number of at least 0")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -77,6 +84,24 @@ SETTINGS: tuple[Setting, ...] = (
         _ENGINE_DEFAULTS.max_terms,
         _positive_int,
         "Most words and operators one query may hold.",
+    ),
+    Setting(
+        "MAX_EXPANDED_WORDS",
+        _ENGINE_DEFAULTS.max_expanded_words,
+        _positive_int,
+        "Most words (in all fields) the *, ? and ~ words of one query may expand to.",
+    ),
+    Setting(
+        "MAX_EXPANDED_POSTINGS",
+        _ENGINE_DEFAULTS.max_expanded_postings,
+        _positive_int,
+        "Most occurrences in the index those expanded words may have together.",
+    ),
+    Setting(
+        "SEARCH_TIMEOUT_MS",
+        _ENGINE_DEFAULTS.timeout_ms,
+        _non_negative_number,
+        "A search running longer is stopped and answers 503; 0 turns the limit off.",
     ),
     Setting(
         "MAX_PAGE",

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import heapq
 import threading
+import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from math import log
 
 from whoosh import query as wq
@@ -45,6 +46,7 @@ from indexer.index.whoosh_internals import (
     term_info,
 )
 from indexer.ingest.dates import key_bounds
+from indexer.model import SearchTimeoutError
 from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive, field_b
 
 Scores = dict[int, float]
@@ -142,7 +144,10 @@ class QueryExecution:
     costs little.
     """
 
-    def __init__(self, searcher: Searcher, statistics: IndexStatistics):
+    def __init__(
+        self, searcher: Searcher, statistics: IndexStatistics, deadline: Deadline | None = None
+    ):
+        self.deadline = deadline
         self.searcher = searcher
         self.statistics = statistics
         self.reader = searcher.reader()
@@ -150,6 +155,10 @@ class QueryExecution:
         self._terms: dict[tuple[str, bytes], Scores] = {}
         self._lookups: dict[tuple[str, bytes], list[tuple[object, int, object]]] = {}
         self._expanded: dict[tuple[str, bytes], list[bytes]] = {}
+
+    def check_deadline(self) -> None:
+        if self.deadline is not None:
+            self.deadline.check()
 
     def scores(self, query: wq.Query) -> Scores:
         """Every document ``query`` matches, with its score."""
@@ -188,16 +197,37 @@ class QueryExecution:
             excluded = self._eval(q.query, within)
             return {d: 1.0 for d in candidates if d not in excluded}
         if isinstance(q, wq.Prefix | wq.Wildcard):
-            # Whoosh's Or of the words, summed as each is read: a short prefix has many
-            # words, and holding every word's scores at once would cost memory.
-            total: Scores = {}
-            for word in self._expansions(q):
-                for d, s in self._term(q.fieldname, word, within, memo=False).items():
-                    total[d] = total.get(d, 0.0) + s
-            return _scaled(total, q.boost)
+            return _scaled(self._expanded_terms(q, within), q.boost)
         if isinstance(q, wq.Phrase) and q.slop == 1:
             return self._phrase(q, within)
         return self._matched(q)
+
+    def _expanded_terms(self, q: wq.Prefix | wq.Wildcard, within: Within) -> Scores:
+        """Whoosh's Or of the words, summed as each is read: a short prefix has many
+        words, and holding every word's scores at once would cost memory.
+
+        Narrowing each word's postings to ``within`` costs a pass over ``within`` per
+        word; when the words' postings are fewer than that, they are read whole and
+        narrowed once (``sp* -(bu* OR un* OR ba*)``: 2,400 words against 1,700
+        candidates took 0.98 s narrowed word by word, 0.63 s read whole).
+        """
+        words = self._expansions(q)
+        keep: set[int] | None = None
+        if within is not None:
+            within = within if isinstance(within, set | frozenset | dict) else set(within)
+            postings = sum(
+                info.doc_frequency() for w in words for _, _, info in self._lookup(q.fieldname, w)
+            )
+            if postings < len(words) * len(within):
+                keep, within = set(within), None
+        total: Scores = {}
+        for word in words:
+            self.check_deadline()
+            for d, s in self._term(q.fieldname, word, within, memo=False).items():
+                total[d] = total.get(d, 0.0) + s
+        if keep is not None:
+            total = {d: s for d, s in total.items() if d in keep}
+        return total
 
     def _and(self, subqueries: list[wq.Query], within: Within) -> Scores:
         negatives = [c.query for c in subqueries if isinstance(c, wq.Not)]
@@ -284,6 +314,7 @@ class QueryExecution:
         segments = self._lookup(fieldname, text)
         if not segments:
             return {}
+        self.check_deadline()
         key = self._key(fieldname, text)
         assert key is not None  # _lookup found the term, so its key is usable
         btext = key[1]
@@ -331,6 +362,7 @@ class QueryExecution:
                 postings, _local(wanted, reader, offset), values=encoded is not None
             )
             for ids, weights, values in blocks:
+                self.check_deadline()  # between blocks: one long posting list stops too
                 for d, tf in zip(ids, weights, strict=True):
                     g = d + offset
                     out[g] = idf * ((tf * k1_plus_1) / (tf + norms[lengths[g]]))
@@ -384,6 +416,8 @@ class QueryExecution:
             while matcher.is_active():
                 found[matcher.id() + offset] = matcher.score()
                 matcher.next()
+                if len(found) % 1024 == 0:
+                    self.check_deadline()
         return found
 
     # --- the terms a query matched, for highlighting ---
@@ -420,6 +454,24 @@ class QueryExecution:
 
 
 Within = Iterable[int] | None  # documents still in play, or None for all
+
+
+class Deadline:
+    """When one search must stop: checked between terms and posting blocks, so a
+    query past its time gives up its worker with SearchTimeoutError instead of
+    holding it until it ends."""
+
+    def __init__(self, milliseconds: float, clock: Callable[[], float] = time.monotonic):
+        self.milliseconds = milliseconds
+        self._clock = clock
+        self.at = clock() + milliseconds / 1000
+
+    def check(self) -> None:
+        if self._clock() > self.at:
+            raise SearchTimeoutError(
+                f"the search ran longer than {self.milliseconds:g} ms and was stopped; "
+                "add words or filters, or use fewer words with * or ~"
+            )
 
 
 def _local(wanted: list[int] | None, reader: IndexReader, offset: int) -> list[int] | None:

@@ -74,7 +74,11 @@ _SCOPES = {
 _FILTER_FIELDS = {facet.param: facet.index_field for facet in FACETS}
 SYNTAX_FIELDS = (*_SCOPES, *_FILTER_FIELDS)
 _FIELD_PREFIX = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=[^\s/])")
-_EXCLUSION = re.compile(r"(?<![^\s(])-(?=\w|\")")  # "-word", as PlusMinusPlugin reads it
+# Prefix operators, at the start of a word, a group or a phrase: "-" and "NOT" exclude,
+# "+" requires. "Turkic-speaking" and "a - b" keep their hyphens as text.
+_PREFIX_START = r"(?:^|(?<=[\s(]))"
+_EXCLUDE = _PREFIX_START + r"(?:NOT(?=[\s(])|-(?=[\w\"(]))"
+_REQUIRE = _PREFIX_START + r"\+(?=[\w\"(])"
 _LONE_OPERATOR = re.compile(r"^\s*(AND|OR)\b|\b(AND|OR|NOT)\s*$")
 
 
@@ -84,10 +88,40 @@ def _parse_schema() -> Schema:
     return Schema(**text_fields, **{name: ID() for name in _FILTER_FIELDS})
 
 
+class Required(wq.WrappingQuery):
+    """``+part``: required even where the parts around it are optional (stop words, the
+    words of a long description); the rewriter marks its rewritten child."""
+
+    boost = 1.0
+
+    def normalize(self) -> wq.Query:
+        child = self.child.normalize()
+        return wq.NullQuery if child is wq.NullQuery else Required(child)
+
+
+class _RequiredGroup(syntax.Wrapper):
+    qclass = Required
+
+
+def _prefix_operators() -> plugins.OperatorsPlugin:
+    """ "-" is "NOT" (Whoosh's PlusMinusPlugin reads "-" only in the top group and drops
+    it before a group); both bind to the next word, phrase or group, innermost first, so
+    ``-(a OR b)``, ``NOT -a`` and ``x (a -b)`` all nest."""
+    tagger = plugins.OperatorsPlugin.OpTagger
+    prefix = syntax.PrefixOperator
+    return plugins.OperatorsPlugin(
+        ops=[
+            (tagger(_EXCLUDE, syntax.NotGroup, prefix, leftassoc=False, memo="not"), 0),
+            (tagger(_REQUIRE, _RequiredGroup, prefix, leftassoc=False, memo="plus"), 0),
+        ],
+        Not=None,
+    )
+
+
 def _parser() -> QueryParser:
     parser = QueryParser("text", _parse_schema(), group=syntax.AndGroup)
-    # "-word" excludes only at the start of a word; "Turkic-speaking" stays one phrase.
-    parser.replace_plugin(plugins.PlusMinusPlugin(r"(?<![^\s(])\+", _EXCLUSION.pattern))
+    parser.remove_plugin_class(plugins.PlusMinusPlugin)
+    parser.replace_plugin(_prefix_operators())
     parser.add_plugin(plugins.FuzzyTermPlugin())
     parser.remove_plugin_class(plugins.RangePlugin)
     parser.remove_plugin_class(plugins.BoostPlugin)
@@ -126,9 +160,6 @@ class QueryCompiler:
             return CompiledQuery(wq.Every(), browse=True)
         self._check_syntax(text)
         parsed = self._parser.parse(text)
-        if parsed is wq.NullQuery and _EXCLUSION.search(text):
-            # Whoosh drops an exclusion with nothing to exclude from: "-forum" means "NOT forum".
-            parsed = self._parser.parse(_EXCLUSION.sub("NOT ", text))
         leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
         if leaves > self.limits.max_terms:
             raise QueryError(
@@ -166,7 +197,7 @@ class QueryCompiler:
                 raise QueryError(
                     f"{name}: needs a value right after the colon, e.g. {name}:{example}"
                 )
-        operator = _LONE_OPERATOR.search(outside_quotes)
+        operator = _LONE_OPERATOR.search(re.sub(r'"[^"]*"', " Q ", text))  # a phrase is a word
         if operator:
             word = operator.group(1) or operator.group(2)
             raise QueryError(f"{word} needs a word on both sides (or write it in lower case)")
@@ -181,14 +212,21 @@ class _Rewriter:
         self.limits = compiler.limits
         self.reader = reader
         self.state = state
-        self.expanding = 0
+        self.expanding = 0  # words with * or ?
+        self.fuzzy = 0  # words with ~
+        self.expanded_words = 0  # the words those expand to, in every field
+        self.postings = 0  # and their occurrences
         self.languages = indexed_languages(reader)
 
     def rewrite(self, node: wq.Query) -> wq.Query:
         if isinstance(node, wq.Every):
             raise QueryError("a lone * would match every article; type a word or use the filters")
         if isinstance(node, wq.And | wq.Or):
-            children = self._children_with_aliases(node.subqueries)
+            # A part repeated in one group counts once ("a a b c" is three words).
+            unique: dict[str, wq.Query] = {}
+            for child in node.subqueries:
+                unique.setdefault(repr(child), child)
+            children = self._children_with_aliases(list(unique.values()))
             children = [c for c in children if c is not wq.NullQuery]
             if not children:
                 return wq.NullQuery
@@ -198,13 +236,11 @@ class _Rewriter:
         if isinstance(node, wq.Not):
             inner = self.rewrite(node.query)
             return wq.NullQuery if inner is wq.NullQuery else wq.Not(inner)
-        if isinstance(node, wq.AndNot):
-            positive, negative = self.rewrite(node.a), self.rewrite(node.b)
-            if negative is wq.NullQuery:
-                return positive
-            return wq.AndNot(positive, negative)
-        if isinstance(node, wq.AndMaybe):
-            return wq.AndMaybe(self.rewrite(node.a), self.rewrite(node.b))
+        if isinstance(node, Required):
+            inner = self.rewrite(node.child)
+            if inner is not wq.NullQuery:
+                inner._dossier_required = True
+            return inner
         return self._leaf(node)
 
     def _children_with_aliases(self, children: list[wq.Query]) -> list[wq.Query]:
@@ -321,13 +357,38 @@ class _Rewriter:
                 query = wq.Or([query, wq.Term("org", spans[0][2], boost=ORG_BOOST)])
         return query
 
-    def _check_expansion(self, fieldname: str, terms: Iterable[object], shown: str) -> None:
-        for count, _ in enumerate(terms, 1):
-            if count > self.limits.max_expansions:
+    def _check_expansion(
+        self, fieldname: str, terms: Iterable[bytes | str], shown: str, *, count_words: bool = True
+    ) -> list[str]:
+        """The words ``terms`` expands to, within the limits: at most ``max_expansions``
+        words per term; for the query's expanded words together, at most
+        ``max_expanded_words`` words (each costs a lookup in every segment, ~0.2 ms)
+        and ``max_expanded_postings`` occurrences (~1 µs each to read and score)."""
+        limits = self.limits
+        found: list[str] = []
+        for term in terms:
+            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+            if count_words and len(found) > limits.max_expansions:
                 raise QueryError(
-                    f"{shown} matches more than {self.limits.max_expansions} different words; "
+                    f"{shown} matches more than {limits.max_expansions} different words; "
                     "make it more specific"
                 )
+            self.expanded_words += 1
+            if self.expanded_words > limits.max_expanded_words:
+                raise QueryError(
+                    f"{shown} and the query's other *, ? and ~ words expand to more than "
+                    f"{limits.max_expanded_words:,} words in all fields, more than one search "
+                    "may read; type more letters before * or ?, or use fewer of them"
+                )
+            self.postings += self.reader.doc_frequency(fieldname, term)
+            if self.postings > limits.max_expanded_postings:
+                raise QueryError(
+                    f"the words that {shown} and the query's other *, ? and ~ words match "
+                    f"occur more than {limits.max_expanded_postings:,} times in the index, "
+                    "more than one search may read; type more letters before * or ?, "
+                    "or use fewer of them"
+                )
+        return found
 
     def _prefix(self, prefix: str, scope: tuple[str, ...]) -> wq.Query:
         self._count_expanding(f"{prefix}*")
@@ -337,13 +398,19 @@ class _Rewriter:
                 f"{prefix}* is too short: type at least {self.limits.min_prefix_chars} letters "
                 "before *"
             )
-        subqueries: list[wq.Query] = []
-        for fieldname, lang, boost in self._fields(scope):
-            form = name_key(prefix) if lang is None else normalize_word(prefix, lang)
-            if lang is None:
-                self._check_expansion(fieldname, self.reader.expand_prefix(fieldname, form),
-                                      f"{prefix}*")  # fmt: skip
-            subqueries.append(wq.Prefix(fieldname, form, boost=boost))
+        fields = [
+            (fieldname, name_key(prefix) if lang is None else normalize_word(prefix, lang), boost)
+            for fieldname, lang, boost in self._fields(scope)
+        ]
+        # The folded fields first: "matches more than 512 words" says more than the budget.
+        for fieldname, form, _ in sorted(fields, key=lambda f: f[0] not in _FOLDED_FIELDS):
+            self._check_expansion(
+                fieldname,
+                self.reader.expand_prefix(fieldname, form),
+                f"{prefix}*",
+                count_words=fieldname in _FOLDED_FIELDS,
+            )
+        subqueries = [wq.Prefix(fieldname, form, boost=boost) for fieldname, form, boost in fields]
         return BestField(subqueries, tiebreak=TIEBREAK)
 
     def _wildcard(self, pattern: str, scope: tuple[str, ...]) -> wq.Query:
@@ -367,20 +434,26 @@ class _Rewriter:
             subqueries.append(query)
         return BestField(subqueries, tiebreak=TIEBREAK)
 
-    def _count_expanding(self, shown: str) -> None:
+    def _count_expanding(self, shown: str, *, fuzzy: bool = False) -> None:
         """Each prefix/wildcard/fuzzy term walks the vocabulary: allow only a few per query."""
+        if fuzzy:
+            self.fuzzy += 1
+            if self.fuzzy > self.limits.max_fuzzy_words:
+                raise QueryError(
+                    f"{shown}: at most {self.limits.max_fuzzy_words} words with ~ in one query"
+                )
+            return
         self.expanding += 1
-        if self.expanding > self.limits.max_expanding_terms:
+        if self.expanding > self.limits.max_wildcard_terms:
             raise QueryError(
-                f"{shown}: at most {self.limits.max_expanding_terms} words with *, ? or ~ "
-                "in one query"
+                f"{shown}: at most {self.limits.max_wildcard_terms} words with * or ? in one query"
             )
 
     def _fuzzy(self, word: str, maxdist: int, scope: tuple[str, ...]) -> wq.Query:
         key = folded_term(word)
         if len(key) < 3:
             raise QueryError(f"{word}~ is too short for a fuzzy search; use at least 3 letters")
-        self._count_expanding(f"{word}~")
+        self._count_expanding(f"{word}~", fuzzy=True)
         # Two edits only for longer words, and then with two fixed leading letters:
         # the vocabulary walk is what costs, and short words drift into noise.
         maxdist = 2 if int(maxdist) >= 2 and len(key) >= 5 else 1
@@ -390,23 +463,14 @@ class _Rewriter:
         for fieldname, lang, boost in self._fields(scope):
             if lang is None:
                 fuzzy = wq.FuzzyTerm(fieldname, key, maxdist=maxdist, prefixlength=prefix)
-                terms = self._expansions(fieldname, expanded_terms(fuzzy, self.reader), f"{word}~")
+                terms = self._check_expansion(
+                    fieldname, expanded_terms(fuzzy, self.reader), f"{word}~"
+                )
                 # The expansion, walked once, as plain terms (scored like any word).
                 subqueries.extend(wq.Term(fieldname, t, boost=boost) for t in terms)
         if not subqueries:
             return wq.NullQuery
         return wq.Or(subqueries)
-
-    def _expansions(self, fieldname: str, terms: object, shown: str) -> list[str]:
-        found: list[str] = []
-        for term in terms:  # type: ignore[attr-defined]
-            found.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(found) > self.limits.max_expansions:
-                raise QueryError(
-                    f"{shown} matches more than {self.limits.max_expansions} different words; "
-                    "make it more specific"
-                )
-        return found
 
     def _filter_term(self, fieldname: str, node: wq.Query) -> wq.Query:
         value = " ".join(node.words) if isinstance(node, wq.Phrase) else getattr(node, "text", "")
@@ -433,6 +497,7 @@ class _Rewriter:
         return wq.Term(_FILTER_FIELDS[fieldname], value)
 
 
+_FOLDED_FIELDS = (FOLDED_BODY, FOLDED_TITLE)
 _EMPTY_FIELD = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=\s|$|\))")
 _EXAMPLES = {facet.param: facet.example for facet in FACETS}
 
@@ -445,8 +510,13 @@ def _is_stopword(query: wq.Query) -> bool:
     return bool(getattr(query, "_dossier_stopword", False))
 
 
+def _is_marked_required(query: wq.Query) -> bool:
+    return bool(getattr(query, "_dossier_required", False))
+
+
 def _and_with_optional_stopwords(children: list[wq.Query]) -> wq.Query:
-    """Words joined by AND: every word required, stop words of any language optional.
+    """Words joined by AND: every word required, stop words of any language optional,
+    a part written ``+part`` required in any case.
 
     "the security" must not require "the". A query of more than
     ``ALL_REQUIRED_UP_TO`` words is read as a description rather than a list
@@ -457,16 +527,16 @@ def _and_with_optional_stopwords(children: list[wq.Query]) -> wq.Query:
     positives = [c for c in children if not isinstance(c, wq.Not)]
     if not positives:
         return wq.And(children) if len(children) > 1 else children[0]
-    required = [c for c in positives if not _is_stopword(c)]
-    optional = [c for c in positives if _is_stopword(c)]
-    if not required:
+    marked = [c for c in positives if _is_marked_required(c)]  # "+part": always required
+    unmarked = [c for c in positives if not _is_marked_required(c)]
+    required = [c for c in unmarked if not _is_stopword(c)]
+    optional = [c for c in unmarked if _is_stopword(c)]
+    if not required and not marked:
         required, optional = optional, []
-    if len(required) == 1:
-        base = required[0]
-    elif len(required) > ALL_REQUIRED_UP_TO:
-        base = Coordinated(required, power=COORD_POWER)
-    else:
-        base = wq.And(required)
+    if len(required) + len(marked) > ALL_REQUIRED_UP_TO and len(required) > 1:
+        required = [Coordinated(required, power=COORD_POWER)]
+    required += marked
+    base = required[0] if len(required) == 1 else wq.And(required)
     if optional:
         base = wq.AndMaybe(base, wq.Or(optional))
     return wq.And([base, *negatives]) if negatives else base
@@ -482,15 +552,18 @@ def _relaxed(query: wq.Query) -> wq.Query | None:
         relaxed = _relaxed(query.a)
         return wq.AndNot(relaxed, query.b) if relaxed is not None else None
     if isinstance(query, wq.And):
-        positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         negatives = [q for q in query.subqueries if isinstance(q, wq.Not)]
-        if len(positives) > 1:
-            relaxed = Coordinated(positives, power=COORD_POWER)
-        elif positives:
-            relaxed = _relaxed(positives[0])
+        marked = [q for q in query.subqueries if _is_marked_required(q)]  # stay required
+        loose = [
+            q for q in query.subqueries if not isinstance(q, wq.Not) and not _is_marked_required(q)
+        ]
+        if len(loose) > 1:
+            relaxed = Coordinated(loose, power=COORD_POWER)
+        elif loose:
+            relaxed = _relaxed(loose[0])
         else:
             relaxed = None
-        if relaxed is not None and negatives:
-            return wq.And([relaxed, *negatives])
+        if relaxed is not None and (marked or negatives):
+            return wq.And([relaxed, *marked, *negatives])
         return relaxed
     return None

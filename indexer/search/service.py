@@ -50,7 +50,13 @@ from indexer.model import (
     SearchRequest,
     SearchResult,
 )
-from indexer.search.execution import QueryExecution, Scores, newest_first, top_by_score
+from indexer.search.execution import (
+    Deadline,
+    QueryExecution,
+    Scores,
+    newest_first,
+    top_by_score,
+)
 from indexer.search.exporting import ExportRows, generation_modified
 from indexer.search.facets import count_facet, default_label
 from indexer.search.generations import Generation, SearcherManager
@@ -108,7 +114,8 @@ class SearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self.validate(request)
-        return self._retrying(lambda: self._search(request, started))
+        deadline = Deadline(self.limits.timeout_ms) if self.limits.timeout_ms > 0 else None
+        return self._retrying(lambda: self._search(request, started, deadline))
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """Run ``action``; if a segment file vanished under an older commit (a writer
@@ -122,24 +129,28 @@ class SearchService:
                 self.manager.invalidate()
         raise AssertionError("unreachable")
 
-    def _search(self, request: SearchRequest, started: float) -> SearchResult:
+    def _search(
+        self, request: SearchRequest, started: float, deadline: Deadline | None = None
+    ) -> SearchResult:
         with self.manager.acquire() as generation:
             searcher = generation.searcher()
             compiled = self.compiler.compile(request.query, searcher.reader())
             if compiled.browse and not request.has_filters():
                 raise QueryError("type a query, or choose a filter to browse the archive")
-            execution = QueryExecution(searcher, generation.statistics)
+            execution = QueryExecution(searcher, generation.statistics, deadline)
             scores, query, relaxed = self._scores(execution, compiled)
             matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
             filters = self._filters(generation, request)
             final = _intersect(matches, filters.values())
+            execution.check_deadline()
             facets = self._facets(generation, request, matches, filters)
+            execution.check_deadline()
             total = len(final)
             hits = self._hits(execution, request, query, compiled, final, scores)
             suggestion = None
             if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
                 suggestion = self._suggest(
-                    searcher, generation, request, filters, 0 if relaxed else total
+                    execution, generation, request, filters, 0 if relaxed else total
                 )
         return SearchResult(
             request=request,
@@ -256,14 +267,16 @@ class SearchService:
             )
         return hits
 
-    def _suggest(self, searcher: Searcher, generation: Generation, request: SearchRequest,
-                 filters: dict[str, frozenset[int]], total: int) -> str | None:  # fmt: skip
+    def _suggest(self, execution: QueryExecution, generation: Generation,
+                 request: SearchRequest, filters: dict[str, frozenset[int]],
+                 total: int) -> str | None:  # fmt: skip
         """A respelled query that finds more, when this one finds little.
 
         The vocabulary is the folded field's (no separate spelling field to
         index); a corrected key is turned back into a word as written by
         finding it in an article that contains it.
         """
+        searcher = execution.searcher
         reader = searcher.reader()
         corrector = searcher.corrector(FOLDED_BODY)
         text = request.query
@@ -285,7 +298,9 @@ class SearchService:
             compiled = self.compiler.compile(text, reader)
         except QueryError:
             return None
-        scores = QueryExecution(searcher, generation.statistics).scores(compiled.query)
+        scores = QueryExecution(searcher, generation.statistics, execution.deadline).scores(
+            compiled.query
+        )
         found = _intersect(frozenset(scores), filters.values())
         return text if len(found) > total else None
 
