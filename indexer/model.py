@@ -182,3 +182,13 @@ class SearchLimits:
     max_per_page: int = 100
     max_expansions: int = 512  # words one prefix*/wildcard/fuzzy term may expand to
     min_prefix_chars: int = 2
+
+
+@dataclass(slots=True, frozen=True)
+class Completion:
+    """One suggestion while typing: the whole query it would make, and what it is."""
+
+    text: str
+    kind: str  # "word", "phrase", "name" or "organization"
+    count: int  # articles it occurs in (tagged with, for an organization)
+    organization: str | None = None  # the gazetteer id, for an organization

@@ -57,10 +57,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(add_security_headers)
     register_error_handlers(app)
 
-    from . import api, pages
+    from . import api, pages, suggest
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    suggest.init_app(app)  # completions and related articles
     return app
 
 
