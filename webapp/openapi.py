@@ -12,6 +12,8 @@ from typing import Any
 
 from indexer.model import LANGUAGE_NAMES, UNDATED
 
+from .suggest_openapi import suggest_paths, suggest_schemas
+
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _PARTIAL_DATE = {
     "type": ["string", "null"],
@@ -146,6 +148,7 @@ def schemas() -> dict[str, Any]:
         "The one error shape of the whole API.",
     )
     return {
+        **suggest_schemas(_object, _ref("Hit")),
         "OrganizationRef": organization,
         "Hit": hit,
         "FacetValue": facet_value,
@@ -278,6 +281,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                     "responses": _responses("DocumentResponse", "The article.", 404, 413, 503),
                 }
             },
+            **suggest_paths(doc_id, _responses),
             "/api/health": {
                 "get": {
                     "operationId": "health",

@@ -61,6 +61,8 @@ def test_the_document_lists_every_endpoint(operations: dict[str, object]) -> Non
         "GET /api/documents/{id}",
         "GET /api/health",
         "GET /api/stats",
+        "GET /api/suggest",
+        "GET /api/documents/{id}/related",
     }
 
 
@@ -73,6 +75,10 @@ def test_the_document_lists_every_endpoint(operations: dict[str, object]) -> Non
         ("GET /api/documents/{id}", "negative"),
         ("GET /api/health", "positive"),  # no parameters: nothing negative to send
         ("GET /api/stats", "positive"),
+        ("GET /api/suggest", "positive"),
+        ("GET /api/suggest", "negative"),
+        ("GET /api/documents/{id}/related", "positive"),
+        ("GET /api/documents/{id}/related", "negative"),
     ],
 )
 def test_api_answers_as_its_openapi_document_says(operations, name: str, mode: str) -> None:
@@ -91,3 +97,5 @@ def test_api_answers_as_its_openapi_document_says(operations, name: str, mode: s
     if name == "GET /api/search":
         assert 200 in statuses, f"never a successful search, only {statuses}"
         assert statuses & {400, 413}, f"never a refusal, only {statuses}"
+    if name == "GET /api/suggest":
+        assert 200 in statuses if mode == "positive" else 400 in statuses, statuses
