@@ -1,7 +1,7 @@
 """Articles like this one: a description query made from the article itself.
 
 In the manner of Lucene's MoreLikeThis: the article's words are analysed in
-its language, each weighted by tf·idf (``(1 + ln tf) · ln(N / df)``), and
+its language, each weighted by tf·idf (``1 + ln tf`` times BM25's idf), and
 the most distinctive ones become an OR query, each word boosted by its
 weight relative to the best. The folded field's most distinctive keys are
 added too, so a name finds the same person written in another script or
@@ -28,7 +28,6 @@ LANGUAGE_TERMS = 25  # the article's most distinctive words in its own language
 FOLDED_TERMS = 10  # and keys of the folded field, for other languages and scripts
 FOLDED_WEIGHT = 0.5  # a folded key counts for this much of a language word of equal weight
 ORG_WEIGHT = 2.0  # boost of each organization the article is tagged with
-MAX_DOC_SHARE = 0.2  # words in more than this share of articles say nothing distinctive
 MAX_RELATED = 20
 
 
@@ -42,9 +41,9 @@ def _distinctive(terms: Counter, searcher: Searcher, fieldname: str, count: int)
             df = reader.doc_frequency(fieldname, term)
         except (KeyError, ValueError):  # a term the field cannot hold
             continue
-        if df <= 1 or (df > MAX_DOC_SHARE * total and total > 20):
-            continue  # only this article has it (nothing to find), or nearly every one
-        weighted.append((term, (1 + log(tf)) * log(total / df)))
+        if df <= 1:
+            continue  # only this article has it: nothing to find
+        weighted.append((term, (1 + log(tf)) * log(1 + (total - df + 0.5) / (df + 0.5))))
     return heapq.nlargest(count, weighted, key=lambda item: item[1])
 
 

@@ -216,20 +216,13 @@ class CompletionIndex:
         typed = query.strip().casefold()
         ranked = [c for rank, c in sorted(scored.values(), key=lambda item: item[0])
                   if c.text.casefold() != typed]  # fmt: skip
-        words_allowed = max(1, (limit + 1) // 2)
-        out: list[Completion] = []
-        for completion in ranked:
-            if completion.kind == "word":
-                if words_allowed == 0:
-                    continue
-                words_allowed -= 1
-            out.append(completion)
-            if len(out) == limit:
-                break
-        if len(out) < limit:  # fewer other kinds than slots: fill with words after all
-            extra = [c for c in ranked if c.kind == "word" and c not in out]
-            out.extend(extra[: limit - len(out)])
-        return out
+        # At most half the list are single words, so names and phrases are not crowded
+        # out by common words; if there are too few of those, words fill the rest.
+        others = [c for c in ranked if c.kind != "word"]
+        words = [c for c in ranked if c.kind == "word"]
+        wanted = max(limit - len(others), (limit + 1) // 2)
+        chosen = {id(c) for c in [*others[: limit - min(wanted, len(words))], *words[:wanted]]}
+        return [c for c in ranked if id(c) in chosen][:limit]
 
 
 # --- building ---
