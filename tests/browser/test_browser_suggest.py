@@ -26,13 +26,19 @@ def api_suggestions(server: Any, q: str) -> list[dict[str, Any]]:
 
 def _type_and_wait(tab: Any, text: str) -> Any:
     """Focus the box with the keyboard (it has autofocus on the landing page), type,
-    and wait for the list."""
+    and wait until the list shows the completions of the whole text (the answers
+    for what was typed on the way may arrive first)."""
+    from playwright.sync_api import expect
+
     tab.goto("/")
     page = tab.page
     box = page.get_by_role("combobox", name="Search the archive")
     assert box.evaluate("el => el === document.activeElement")
     page.keyboard.type(text, delay=40)
-    page.get_by_role("listbox", name="Suggestions").wait_for(state="visible")
+    wanted = [s["text"] for s in api_suggestions(tab.server, text)]
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    listbox.wait_for(state="visible")
+    expect(listbox.locator(".suggestion-text")).to_have_text(wanted)
     return box
 
 
