@@ -24,10 +24,12 @@ from indexer.analysis.language import analyze_words, fold_words
 from indexer.index.schema import FOLDED_BODY, body_field
 from indexer.search.execution import IndexStatistics, QueryExecution, top_by_score
 
-LANGUAGE_TERMS = 25  # the article's most distinctive words in its own language
+# Chosen by a small grid on eval/multilingual (eval/related.py; figures in eval/RESULTS.md):
+# shared organizations matter most there, the rest moved the result little.
+LANGUAGE_TERMS = 15  # the article's most distinctive words in its own language
 FOLDED_TERMS = 10  # and keys of the folded field, for other languages and scripts
-FOLDED_WEIGHT = 0.5  # a folded key counts for this much of a language word of equal weight
-ORG_WEIGHT = 2.0  # boost of each organization the article is tagged with
+FOLDED_WEIGHT = 0.25  # a folded key counts for this much of a language word of equal weight
+ORG_WEIGHT = 8.0  # boost of each organization the article is tagged with
 MAX_RELATED = 20
 
 
