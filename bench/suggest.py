@@ -70,6 +70,25 @@ def prefixes(service: SearchService, count: int) -> list[str]:
     return out
 
 
+def time_related(service: SearchService, count: int = 100) -> dict[str, float]:
+    """Related articles of ``count`` articles sampled with the seed: first view, then again."""
+    with service.manager.acquire() as generation:
+        reader = generation.searcher().reader()
+        docnums = random.Random(SEED).sample(list(reader.all_doc_ids()), count)
+        ids = [reader.stored_fields(d)["id"] for d in docnums]
+    out = {}
+    for view in ("first", "again"):
+        timings = []
+        for doc_id in ids:
+            started = time.perf_counter()
+            service.related(doc_id)
+            timings.append((time.perf_counter() - started) * 1000)
+        timings.sort()
+        out[f"{view} p50"] = timings[len(timings) // 2]
+        out[f"{view} p95"] = timings[int(len(timings) * 0.95)]
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, help="an existing index (else one is built)")
@@ -110,6 +129,7 @@ def main() -> None:
     timings.sort()
     quantile = statistics.quantiles(timings, n=100, method="inclusive")
     shown = {q: [c.text for c in service.complete(q)[:3]] for q in EXAMPLES}
+    related_ms = time_related(service)
     service.close()
 
     load = os.getloadavg()[0]
@@ -132,6 +152,11 @@ def main() -> None:
         "|---:|---:|---:|---:|---:|",
         f"| {quantile[49]:.3f} | {quantile[94]:.3f} | {quantile[98]:.3f} | {timings[-1]:.2f} | "
         f"{statistics.fmean(timings):.3f} |",
+        "",
+        f"Related articles (`SearchService.related`, the document page's list) of "
+        f"100 sampled articles: first view p50 {related_ms['first p50']:.1f} ms, p95 "
+        f"{related_ms['first p95']:.1f} ms; seen again (remembered per generation) p50 "
+        f"{related_ms['again p50']:.2f} ms.",
         "",
         "What the issue's examples are offered first:",
         "",
