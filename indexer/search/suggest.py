@@ -470,7 +470,7 @@ class CompletionCache:
         self._building: tuple[str, int] | None = None
         self._error: BaseException | None = None
 
-    def get(self, manager: SearcherManager, *, wait_for_current: bool = False) -> CompletionIndex:
+    def get(self, manager: SearcherManager) -> CompletionIndex:
         with manager.acquire() as generation:
             token = generation.token
         with self._cond:
@@ -482,7 +482,7 @@ class CompletionCache:
                         target=self._build, args=(manager,), name="dossier-completions",
                         daemon=True,
                     ).start()  # fmt: skip
-                while self._building is not None and (self._ready is None or wait_for_current):
+                while self._building is not None and self._ready is None:
                     self._cond.wait()
             if self._ready is None:
                 raise self._error or RuntimeError("the completions could not be built")
@@ -538,8 +538,12 @@ def _build_elsewhere(
             [sys.executable, "-c", code, str(index_dir), path],
             capture_output=True, env=env, check=False, timeout=BUILD_TIMEOUT,
         )  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
+    except OSError:  # no process can be started here
         return build_for_directory(str(index_dir), path or None)
+    except subprocess.TimeoutExpired:
+        raise IndexUnavailableError(
+            f"the completions took over {BUILD_TIMEOUT} s to build; giving up"
+        ) from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise IndexUnavailableError(
