@@ -143,20 +143,15 @@ class _Gathered:
     documents: int
 
 
-class CompletionIndex:
-    """The completions of one index generation (immutable once built)."""
+class PrefixTable:
+    """Sorted keys with their entries; the best entries of every short prefix precomputed."""
 
-    def __init__(self, entries: list[Entry], keyed: list[tuple[str, int]], documents: int):
+    def __init__(self, keyed: list[tuple[str, int]], counts: array):
         keyed.sort()
-        self.entries = entries
         self.keys = [key for key, _ in keyed]
         self.ids = array("I", (entry for _, entry in keyed))
-        self.counts = array("I", (e.count for e in entries))
-        self.documents = documents
+        self.counts = counts
         self._short = self._short_prefixes()
-
-    def __len__(self) -> int:
-        return len(self.entries)
 
     def _short_prefixes(self) -> dict[str, list[int]]:
         """The best ``CANDIDATES`` entries of every prefix up to ``SHORT_PREFIX_CHARS``."""
@@ -181,6 +176,25 @@ class CompletionIndex:
             return found
         return heapq.nlargest(CANDIDATES, found, key=self.counts.__getitem__)
 
+
+class CompletionIndex:
+    """The completions of one index generation (immutable once built).
+
+    ``starts`` keys each entry from its first word; ``inner`` from each later
+    word that is not a stop word ("Nagi" reaches "Ali Naghiyev"), used only
+    when the whole query is what the entry would replace.
+    """
+
+    def __init__(self, entries: list[Entry], keyed: list[tuple[str, int, bool]], documents: int):
+        self.entries = entries
+        self.counts = array("I", (e.count for e in entries))
+        self.starts = PrefixTable([(k, e) for k, e, inner in keyed if not inner], self.counts)
+        self.inner = PrefixTable([(k, e) for k, e, inner in keyed if inner], self.counts)
+        self.documents = documents
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
     def complete(self, query: str, lang: str | None = None, limit: int = 8) -> list[Completion]:
         """Completions of ``query``: its last word completed, or its last words continued
         by a phrase, name or organization; most articles first, at most half single words."""
@@ -195,8 +209,9 @@ class CompletionIndex:
             head = " ".join(keys[len(spans) - tail : -1])
             lasts = prefix_keys(spans[-1].text) if typing else {keys[-1] + " "} - {" "}
             start = spans[len(spans) - tail].start
-            for last in lasts:
-                for entry_id in self.lookup(f"{head} {last}" if head else last):
+            tables = [self.starts, self.inner] if tail == len(spans) else [self.starts]
+            for last, table in itertools.product(lasts, tables):
+                for entry_id in table.lookup(f"{head} {last}" if head else last):
                     entry = self.entries[entry_id]
                     if entry_id in matched or (entry.kind == "word" and tail > 1):
                         continue
@@ -232,7 +247,7 @@ def build_completions(searcher: Searcher, gazetteer: Gazetteer) -> CompletionInd
     """Read every stored article of ``searcher`` once and index what can be offered."""
     gathered = _gather(searcher)
     entries: list[Entry] = []
-    keyed: list[tuple[str, int]] = []
+    keyed: list[tuple[str, int, bool]] = []
 
     def add(entry: Entry, key_lists: Iterable[list[str]]) -> None:
         entry_id = len(entries)
@@ -240,7 +255,7 @@ def build_completions(searcher: Searcher, gazetteer: Gazetteer) -> CompletionInd
         for keys in key_lists:
             for i in range(len(keys)):
                 if i == 0 or keys[i] not in _STOP:
-                    keyed.append((" ".join(keys[i:]), entry_id))
+                    keyed.append((" ".join(keys[i:]), entry_id, i > 0))
 
     _add_words(gathered, add)
     _add_phrases(gathered, add)

@@ -47,19 +47,18 @@ def test_the_caps_keep_the_most_frequent(service: SearchService, monkeypatch) ->
         every = sorted((e.count for e in full.entries if e.kind == kind), reverse=True)
         assert len(every) > cap
         assert kept == every[:cap]
-    assert len(capped.keys) < len(full.keys)
+    assert len(capped.starts.keys) < len(full.starts.keys)
 
 
 def test_short_prefixes_hold_the_same_best_entries_as_a_full_scan(completions) -> None:
-    for prefix in ("a", "ba", "sec", "n"):
-        scanned = {
-            completions.ids[i] for i, key in enumerate(completions.keys) if key.startswith(prefix)
-        }
-        best = sorted(scanned, key=lambda e: -completions.counts[e])[: suggest.CANDIDATES]
-        precomputed = list(completions.lookup(prefix))
-        assert sorted(completions.counts[e] for e in precomputed) == sorted(
-            completions.counts[e] for e in best
-        ), prefix
+    for table in (completions.starts, completions.inner):
+        for prefix in ("a", "ba", "sec", "n"):
+            scanned = {table.ids[i] for i, key in enumerate(table.keys) if key.startswith(prefix)}
+            best = sorted(scanned, key=lambda e: -completions.counts[e])[: suggest.CANDIDATES]
+            precomputed = list(table.lookup(prefix))
+            assert sorted(completions.counts[e] for e in precomputed) == sorted(
+                completions.counts[e] for e in best
+            ), prefix
 
 
 @pytest.mark.parametrize(
