@@ -73,6 +73,14 @@ def test_the_last_word_is_completed_and_the_words_before_it_kept(client: FlaskCl
     assert word["kind"] == "word"
 
 
+def test_a_kept_word_is_never_followed_by_a_name_from_its_middle(client: FlaskClient) -> None:
+    """After "Ali " only what starts with the next word is offered, never "Ali Ali Naghiyev"."""
+    found = texts(suggest(client, "Ali Nag"))
+    assert found[0] == "Ali Naghiyev"
+    assert "Ali Ali Naghiyev" not in found
+    assert not [t for t in texts(suggest(client, "Baku secu")) if "State Security" in t]
+
+
 def test_title_phrases_continue_what_is_typed(client: FlaskClient) -> None:
     found = suggest(client, "archive bull")
     phrase = next(s for s in found if s["kind"] == "phrase")
