@@ -158,3 +158,11 @@ def test_the_document_page_links_related_articles(tab: Any, server: Any) -> None
     assert hrefs == [f"/documents/{doc_id}" for doc_id in expected]
     links.first.click()
     tab.page.wait_for_url(re.compile(rf"/documents/{expected[0]}$"))
+
+
+def test_screenshot_of_the_open_list(tab: Any, screenshot: Callable[..., Path]) -> None:
+    """docs/screenshots/suggestions.png: the list open with one option highlighted."""
+    _type_and_wait(tab, "Staatssich")
+    tab.page.keyboard.press("ArrowDown")
+    written = screenshot(tab.page, "suggestions", full_page=False)
+    assert written.stat().st_size > 10_000
