@@ -8,6 +8,8 @@ from typing import Any
 from engines import BASELINES, ENGINES
 from queries import MIX
 
+SUGGEST_MARKER = "<!-- Everything below is written by bench/suggest.py. -->"
+
 LABELS = {
     "dossier": "Dossier",
     "whoosh": "plain Whoosh",
@@ -164,6 +166,10 @@ def write_results(results: Any, out: Path, plot: Path) -> str:
     lines += _growth_table(results, plot)
     text = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
+    # bench/suggest.py's section (after its marker) is its own: keep it.
+    kept = out.read_text(encoding="utf-8") if out.exists() else ""
+    if SUGGEST_MARKER in kept:
+        text += "\n" + SUGGEST_MARKER + kept.split(SUGGEST_MARKER, 1)[1]
     out.write_text(text, encoding="utf-8")
     return text
 

@@ -16,6 +16,7 @@ from indexer.model import (
     SearchResult,
     SearchTimeoutError,
 )
+from indexer.search.serialize import hit_json as engine_hit_json
 from indexer.search.serialize import organizations_json, search_result_json
 from indexer.search.service import SearchService
 
@@ -34,6 +35,7 @@ __all__ = [
     "SearchTimeoutError",
     "build_index",
     "delete_documents",
+    "engine_hit_json",
     "organizations_json",
     "search_result_json",
 ]

@@ -287,12 +287,16 @@ class SearchLimits:
     max_filter_values: int = 50  # values of one filter in one request
     max_filter_chars: int = 200  # characters of one filter value
 
-    def check_query(self, query: str) -> None:
-        """Refuse an over-long query (413: the request, not its syntax, is too large)."""
-        if len(query) > self.max_query_chars:
+    max_completion_chars: int = 200  # longest text completions are offered for
+
+    def check_query(self, query: str, limit: int | None = None) -> None:
+        """Refuse an over-long query (413: the request, not its syntax, is too large);
+        ``limit`` for a shorter kind of query, such as text to complete."""
+        limit = self.max_query_chars if limit is None else limit
+        if len(query) > limit:
             raise ParameterError(
                 f"The query is {len(query)} characters long; the limit is "
-                f"{self.max_query_chars}. Shorten it and search again.",
+                f"{limit}. Shorten it and search again.",
                 parameter="q",
                 status=413,
             )
@@ -335,3 +339,17 @@ class OrganizationProfile:
     sources: list[CountedValue]
     languages: list[CountedValue]
     latest: list[Hit]  # newest first, without snippets
+
+
+# What a completion is: a word, a run of title words, a person's name, an organization.
+COMPLETION_KINDS: tuple[str, ...] = ("word", "phrase", "name", "organization")
+
+
+@dataclass(slots=True, frozen=True)
+class Completion:
+    """One suggestion while typing: the whole query it would make, and what it is."""
+
+    text: str
+    kind: str  # one of COMPLETION_KINDS
+    count: int  # articles it occurs in (tagged with, for an organization)
+    organization: str | None = None  # the gazetteer id, for an organization

@@ -83,10 +83,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     app.url_map.converters["path"] = AnyPathConverter
 
-    from . import api, pages
+    from . import api, pages, suggest
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    suggest.init_app(app)  # completions and related articles
 
     # Analyst views: organization pages, feeds, exports, and the HTTP conventions.
     from . import conventions, exports, feeds, organizations

@@ -134,6 +134,8 @@ def opensearch() -> Response:
         html_template=url_for("pages.search", _external=True) + "?q={searchTerms}",
         atom_template=url_for("feeds.search_feed", _external=True) + "?q={searchTerms}",
         json_template=url_for("api.search", _external=True) + "?q={searchTerms}",
+        suggest_template=url_for("suggest.suggest", _external=True)
+        + "?q={searchTerms}&format=opensearch",
         self_url=url_for("feeds.opensearch", _external=True),
         icon=url_for("static", filename="favicon.svg", _external=True),
         max_chars=current_app.config["MAX_QUERY_CHARS"],

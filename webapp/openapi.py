@@ -13,6 +13,7 @@ from typing import Any
 from indexer.model import DEFAULT_SORT, FACETS, SORTS, FacetSpec
 
 from .openapi_views import add_views
+from .suggest_openapi import suggest_paths, suggest_schemas
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _PARTIAL_DATE = {
@@ -169,6 +170,7 @@ def schemas() -> dict[str, Any]:
         "The one error shape of the whole API.",
     )
     return {
+        **suggest_schemas(_object, _ref("Hit")),
         "OrganizationRef": organization,
         "Hit": hit,
         "FacetValue": facet_value,
@@ -306,6 +308,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                     "responses": _responses("DocumentResponse", "The article.", 404, 413, 503),
                 }
             },
+            **suggest_paths(doc_id, _responses),
             "/api/health": {
                 "get": {
                     "operationId": "health",

@@ -11,18 +11,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer import organizations_json, search_result_json
-from indexer.model import DocumentView, IndexStats, SearchResult
+from indexer import engine_hit_json, organizations_json, search_result_json
+from indexer.model import DocumentView, Hit, IndexStats, SearchResult
 
 from .safety import clean_marked
+
+
+def _sanitized(hit: dict[str, Any]) -> dict[str, Any]:
+    hit["title_html"] = str(clean_marked(hit["title_html"]))
+    hit["snippet"] = str(clean_marked(hit["snippet"]))
+    return hit
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """One hit as the API shows it (related articles, search hits), sanitized."""
+    return _sanitized(engine_hit_json(hit))
 
 
 def search_json(result: SearchResult) -> dict[str, Any]:
     """The same document as `dossier search --json` (indexer.search_result_json), sanitized."""
     body = search_result_json(result)
     for hit in body["hits"]:
-        hit["title_html"] = str(clean_marked(hit["title_html"]))
-        hit["snippet"] = str(clean_marked(hit["snippet"]))
+        _sanitized(hit)
     return body
 
 

@@ -37,6 +37,7 @@ from indexer.model import (
     UNDATED,
     UNDETERMINED,
     YEAR_FACET,
+    Completion,
     DocumentNotFoundError,
     DocumentView,
     Facet,
@@ -63,6 +64,8 @@ from indexer.search.generations import Generation, SearcherManager
 from indexer.search.highlight import Highlighter, MatchTerms
 from indexer.search.organizations import organization_profile, organization_summaries
 from indexer.search.parsing import CompiledQuery, QueryCompiler
+from indexer.search.related import MAX_RELATED, related_documents
+from indexer.search.suggest import CompletionCache, check_completion_request
 
 T = TypeVar("T")
 RETRIES = 3
@@ -85,6 +88,7 @@ class SearchService:
         self.compiler = QueryCompiler(self.gazetteer, self.limits)
         self.highlighter = Highlighter(self.gazetteer)
         self.manager = SearcherManager(self.store)
+        self.completions = CompletionCache(self.gazetteer)
 
     def close(self) -> None:
         self.manager.close()
@@ -346,6 +350,48 @@ class SearchService:
             path=fields.get("path"),
             date_source=fields.get("date_source"),
         )
+
+    # --- completions and related articles (suggest.py, related.py) ---
+
+    def complete(self, query: str, lang: str | None = None, limit: int = 8) -> list[Completion]:
+        """Completions of what is typed so far, most articles first."""
+        check_completion_request(query, lang, limit, self.limits)
+        return self._retrying(
+            lambda: self.completions.get(self.manager).complete(query, lang, limit)
+        )
+
+    def related(self, doc_id: str, limit: int = 5) -> list[Hit]:
+        """The articles most like ``doc_id`` (not itself, nor copies of it)."""
+        if not 1 <= limit <= MAX_RELATED:
+            raise ParameterError(f"limit must be between 1 and {MAX_RELATED}", parameter="limit")
+        return self._retrying(lambda: self._related(doc_id, limit))
+
+    def _related(self, doc_id: str, limit: int) -> list[Hit]:
+        with self.manager.acquire() as generation:
+            searcher = generation.searcher()
+            try:
+                docnum = searcher.document_number(id=doc_id)
+            except UnicodeEncodeError:  # a lone surrogate cannot be an indexed id
+                docnum = None
+            if docnum is None:
+                raise DocumentNotFoundError(f"no document with id {doc_id!r}")
+            found = related_documents(searcher, generation.statistics, docnum, limit)
+            hits = []
+            for rank, (other, score) in enumerate(found, start=1):
+                fields = searcher.stored_fields(other)
+                lang = fields.get("lang") or "en"
+                title = fields.get("title") or ""
+                hits.append(
+                    Hit(
+                        id=fields["id"], title=title, date=fields.get("date"), lang=lang,
+                        source=fields.get("source"), url=fields.get("url"),
+                        organizations=[self.gazetteer.ref(o)
+                                       for o in fields.get("organizations", [])],
+                        score=round(score, 4), rank=rank, snippet="",
+                        title_html=self.highlighter.mark_all(title, lang, MatchTerms(), title=True),
+                    )
+                )  # fmt: skip
+        return hits
 
     def stats(self) -> IndexStats:
         return self._retrying(self._stats)

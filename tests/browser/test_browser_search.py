@@ -23,7 +23,7 @@ def _count_heading(tab: Any) -> str:
 def _search(tab: Any, query: str) -> Any:
     """Type into the box on the landing page and press Enter."""
     tab.goto("/")
-    box = tab.page.get_by_role("searchbox", name="Search the archive")
+    box = tab.page.get_by_role("combobox", name="Search the archive")
     box.fill(query)
     with tab.page.expect_navigation() as navigation:
         box.press("Enter")
@@ -61,7 +61,7 @@ def test_typing_a_query_and_enter_shows_ranked_marked_results(tab: Any, server: 
         assert hit.locator(".snippet mark").count() >= 1
 
     # The query stays in the box and the title names it.
-    assert page.get_by_role("searchbox").input_value() == QUERY
+    assert page.get_by_role("combobox").input_value() == QUERY
     assert QUERY in page.title()
 
 
@@ -222,7 +222,7 @@ def test_an_empty_result_shows_help(tab: Any) -> None:
     assert "Nothing matches “qqqzzzx”" in page.locator(".empty").inner_text()
     assert page.get_by_role("heading", name="Search tips").is_visible()
     assert page.locator(".hits").count() == 0
-    assert page.get_by_role("searchbox").input_value() == "qqqzzzx"
+    assert page.get_by_role("combobox").input_value() == "qqqzzzx"
 
 
 def test_a_malformed_query_shows_the_message_not_a_trace(
@@ -239,7 +239,7 @@ def test_a_malformed_query_shows_the_message_not_a_trace(
     text = page.locator("body").inner_text()
     assert "Traceback" not in text
     assert "Error" not in text.replace("error", "")  # no exception class names
-    assert page.get_by_role("searchbox").input_value() == '"security'
+    assert page.get_by_role("combobox").input_value() == '"security'
     assert page.get_by_role("heading", name="Search tips").is_visible()
     assert all("400" in error for error in tab.console_errors), tab.console_errors
 

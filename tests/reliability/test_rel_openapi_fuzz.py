@@ -71,6 +71,8 @@ def test_the_document_lists_every_endpoint(operations: dict[str, object]) -> Non
         "GET /search.atom",
         "GET /opensearch.xml",
         "GET /robots.txt",
+        "GET /api/suggest",
+        "GET /api/documents/{id}/related",
     }
 
 
@@ -93,6 +95,10 @@ def test_the_document_lists_every_endpoint(operations: dict[str, object]) -> Non
         ("GET /search.atom", "negative"),
         ("GET /opensearch.xml", "positive"),
         ("GET /robots.txt", "positive"),
+        ("GET /api/suggest", "positive"),
+        ("GET /api/suggest", "negative"),
+        ("GET /api/documents/{id}/related", "positive"),
+        ("GET /api/documents/{id}/related", "negative"),
     ],
 )
 def test_api_answers_as_its_openapi_document_says(operations, name: str, mode: str) -> None:
@@ -113,3 +119,5 @@ def test_api_answers_as_its_openapi_document_says(operations, name: str, mode: s
         if mode == "positive":
             assert 200 in statuses, f"never a successful search, only {statuses}"
         assert statuses & {400, 413}, f"never a refusal, only {statuses}"
+    if name == "GET /api/suggest":
+        assert 200 in statuses if mode == "positive" else 400 in statuses, statuses

@@ -105,6 +105,9 @@ def test_opensearch_description(client: FlaskClient) -> None:
     assert root.findtext(f"{OPENSEARCH}ShortName") == "Dossier"
     templates = {u.get("type"): u.get("template") for u in root.iter(f"{OPENSEARCH}Url")}
     assert templates["text/html"] == "http://localhost/?q={searchTerms}"
+    assert templates["application/x-suggestions+json"].endswith(
+        "/api/suggest?q={searchTerms}&format=opensearch"
+    )
     for template in templates.values():
         path = template.replace("http://localhost", "").replace("{searchTerms}", "forum")
         assert client.get(path).status_code == 200, path

@@ -26,6 +26,7 @@ from indexer.model import (
     FACETS,
     FACETS_BY_NAME,
     SORTS,
+    Completion,
     DocumentView,
     Hit,
     ParameterError,
@@ -38,8 +39,8 @@ WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 FACET_WORDS = {word for facet in FACETS for word in (facet.name, facet.param)}
 # Hits and documents have fields named like a facet ("lang", "source"); as keys of
 # their JSON (serialize.py, the OpenAPI schemas) those are record fields, not facets.
-RECORD_FIELDS = {f.name for f in dataclasses.fields(Hit)} | {
-    f.name for f in dataclasses.fields(DocumentView)
+RECORD_FIELDS = {
+    f.name for record in (Hit, DocumentView, Completion) for f in dataclasses.fields(record)
 }
 
 
