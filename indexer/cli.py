@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_status", 2)  # 128 + signal for a stopped build
     except OSError as exc:  # a full disk, a read-only index directory…
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"dossier: {exc.strerror or exc}{where}", file=sys.stderr)

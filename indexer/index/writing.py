@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,7 +142,16 @@ def build_index(
     # The schema's field names are part of the salt too: a document indexed before a
     # field existed is re-indexed rather than left without it.
     salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz))
-    with store.writer_lock(wait):
+    with store.writer_lock(wait) as stale_writer, _stop_on_signals(Path(index_dir)):
+        if stale_writer is not None:
+            report.problems.append(
+                LoadProblem(
+                    str(index_dir),
+                    f"took over the writer lock of pid {stale_writer}, which ended "
+                    "without releasing it (killed?)",
+                    severity="warning",
+                )
+            )
         store.remove_stale_generations()
         generation = None
         ix = None
@@ -166,27 +178,36 @@ def build_index(
         if ix is None:
             generation, ix = store.new_generation()
             report.rebuilt = True
-        size = _input_bytes(paths) if generation else None
-        workers = _worker_count(procs, size or 0) if generation else 1
-        writer = _open_writer(ix, workers, size)
         try:
-            existing = {} if generation else _existing_documents(writer)
-            builder = DocumentBuilder(
-                gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
-            )
-            seen = _write_documents(
-                writer, paths, builder, existing, report, progress, fresh=generation is not None
-            )
-            changed = report.added + report.updated
-            if prune and not generation:
-                changed += _prune(writer, paths, existing, seen, report)
+            size = _input_bytes(paths) if generation else None
+            workers = _worker_count(procs, size or 0) if generation else 1
+            writer = _open_writer(ix, workers, size, close_fds=(store.lock_fd,))
+            try:
+                existing = {} if generation else _existing_documents(writer)
+                builder = DocumentBuilder(
+                    gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
+                )
+                seen = _write_documents(
+                    writer, paths, builder, existing, report, progress,
+                    fresh=generation is not None,
+                )  # fmt: skip
+                changed = report.added + report.updated
+                if prune and not generation:
+                    changed += _prune(writer, paths, existing, seen, report)
+            except BaseException:
+                _discard(writer)
+                raise
+            _finish(writer, commit=bool(changed or generation))
+            if generation is not None:
+                _check_complete(generation, report.added)
+                store.swap(generation)
         except BaseException:
-            _discard(writer)
+            if generation is not None and store.current_generation() != generation:
+                # A failed or stopped rebuild: its half generation goes now, not at the
+                # next run (it may be what filled the disk); the old one keeps serving.
+                shutil.rmtree(generation, ignore_errors=True)
             raise
-        _finish(writer, commit=bool(changed or generation))
         if generation is not None:
-            _check_complete(generation, report.added)
-            store.swap(generation)
             store.remove_stale_generations()
         report.generation = store.generation_id()
     report.seconds = time.perf_counter() - started
@@ -326,8 +347,11 @@ def _discard(writer: IndexWriter | _SegmentedWriter) -> None:
                 storage.delete_file(name)
 
 
-def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _SegmentedWriter:
-    """A writer for an existing generation (``size`` None), or a segmented one for a fresh one."""
+def _open_writer(
+    ix: Index, workers: int, size: int | None, close_fds: tuple[int | None, ...] = ()
+) -> IndexWriter | _SegmentedWriter:
+    """A writer for an existing generation (``size`` None), or a segmented one for a fresh
+    one; worker processes close ``close_fds`` (the writer lock) as they start."""
     install_writer_lengths()  # inherited by forked workers
     if size is None:
         return ix.writer(limitmb=WRITER_MEMORY_MB, compound=COMPOUND)
@@ -338,7 +362,8 @@ def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _Se
         )
     return _SegmentedWriter(
         lambda: ParallelWriter(
-            ix, _dead_worker, procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
+            ix, _dead_worker, close_fds=[fd for fd in close_fds if fd is not None],
+            procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
             limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND,
         ),
         chars * workers,
@@ -374,10 +399,42 @@ class _SegmentedWriter:
         self._writer.cancel()
 
 
-def _dead_worker(exitcode: int) -> IncompleteIndexError:
-    return IncompleteIndexError(
-        f"an indexing worker process died (exit code {exitcode}); the index was not changed"
-    )
+def _dead_worker(exitcode: int, reason: str | None) -> IncompleteIndexError:
+    how = f"failed ({reason})" if reason else f"died (exit code {exitcode})"
+    return IncompleteIndexError(f"an indexing worker process {how}; the index was not changed")
+
+
+class BuildInterrupted(DossierError):
+    """SIGTERM or SIGINT stopped a build; everything it had started was undone."""
+
+    def __init__(self, signum: int, index_dir: Path):
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"stopped by {name}: nothing was committed and the index at {index_dir} is unchanged"
+        )
+        self.exit_status = 128 + signum
+
+
+@contextlib.contextmanager
+def _stop_on_signals(index_dir: Path):
+    """Turn SIGTERM and SIGINT into ``BuildInterrupted`` (main thread only), so a stopped
+    build unwinds: workers stopped, the half generation removed, the lock released.
+    A second signal during that clean-up is ignored rather than cutting it short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise BuildInterrupted(signum, index_dir)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _check_complete(generation: Path, expected: int) -> None:
