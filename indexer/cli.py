@@ -48,6 +48,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = build_index(
             paths, args.index, gazetteer=args.gazetteer, rebuild=args.rebuild,
             prune=not args.keep_missing, wait=args.wait, progress=_progress(),
+            follow_links=args.follow_links,
         )  # fmt: skip
     except OSError as exc:
         raise DossierError(
@@ -173,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("index", parents=[common], help="index .txt/.jsonl files (incremental)")
+    p = sub.add_parser("index", parents=[common], help="index .txt/.jsonl(.gz) files (incremental)")
     p.add_argument(
         "paths", nargs="*", type=Path, help=f"files or directories (default {DEFAULT_CORPUS})"
     )
@@ -183,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep documents whose files are gone (default: delete them)")  # fmt: skip
     p.add_argument("--wait", type=float, default=0.0,
                    help="seconds to wait for another writer (default: stop at once)")  # fmt: skip
+    p.add_argument("--follow-links", action="store_true",
+                   help="read symbolic links that lead out of the directories given")  # fmt: skip
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("delete", parents=[common], help="delete documents by id")

@@ -168,6 +168,9 @@ class IndexStats:
     generation: str
 
 
+MAX_ID_CHARS = 512  # longer document ids are refused at indexing (they go into URLs)
+
+
 @dataclass(slots=True, frozen=True)
 class SearchLimits:
     """Guards that keep one request from taking the service down.

@@ -127,12 +127,14 @@ def build_index(
     wait: float = 0.0,
     progress: Progress | None = None,
     procs: int | None = None,
+    follow_links: bool = False,
 ) -> IndexReport:
     """Index the .txt/.jsonl files under ``paths`` into ``index_dir``; see module docstring.
 
     ``procs`` caps the processes that write a fresh generation (default: one per
     core, when the input is large enough to gain from it); updates of an existing
-    generation always run in this process.
+    generation always run in this process. ``follow_links`` reads symbolic links
+    that lead out of the directories given (skipped with a warning otherwise).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
@@ -189,7 +191,7 @@ def build_index(
                 )
                 seen = _write_documents(
                     writer, paths, builder, existing, report, progress,
-                    fresh=generation is not None,
+                    fresh=generation is not None, follow_links=follow_links,
                 )  # fmt: skip
                 changed = report.added + report.updated
                 if prune and not generation:
@@ -228,6 +230,7 @@ def _write_documents(
     progress: Progress | None,
     *,
     fresh: bool = False,
+    follow_links: bool = False,
 ) -> dict[str, str]:
     """Add or update every changed document; returns id -> path of every document seen.
 
@@ -236,10 +239,10 @@ def _write_documents(
     """
     write = writer.add_document if fresh else writer.update_document
     seen: dict[str, str] = {}
-    total = sum(1 for item in iter_corpus_files(paths) if isinstance(item, Path))
+    total = sum(1 for item in iter_corpus_files(paths, follow_links) if isinstance(item, Path))
     files_done = 0
     last_path = None
-    for item in load_documents(paths, builder):
+    for item in load_documents(paths, builder, follow_links):
         path = item.path
         if path != last_path:
             last_path = path
@@ -282,7 +285,7 @@ def _prune(
     for doc_id, (_, path) in existing.items():
         if doc_id in seen or not path or path in troubled or not _under(path, roots):
             continue
-        if Path(path).exists() and path.endswith(".txt"):
+        if Path(path).exists() and path.endswith((".txt", ".txt.gz")):
             continue  # the file is there but yielded another id: leave it to its own run
         writer.delete_by_term("id", doc_id)
         deleted += 1
