@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install index run test test-slow eval lint format bench clean
+.PHONY: install index run test test-slow eval lint format bench bench-stream clean
 
 install: $(VENV)/.installed
 
@@ -49,6 +49,11 @@ eval: install
 # (about 15 minutes): bench/RESULTS.md and bench/growth.png.
 bench: install
 	$(BIN)/python bench/run.py
+
+# Peak memory of `dossier index` on one multi-GB JSON Lines file (streamed):
+# tens of minutes; GIGABYTES=3 by default, STREAM_ARGS=--gzip for a .jsonl.gz.
+bench-stream: install
+	$(BIN)/python bench/stream_memory.py --gigabytes $(or $(GIGABYTES),3) $(STREAM_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

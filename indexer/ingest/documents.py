@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,11 +225,14 @@ class DocumentBuilder:
         self.known_sources: Mapping[str, str] = gazetteer.news_agencies()
         self.salt = salt  # pipeline version + gazetteer: a change re-indexes everything
         self.known = known or {}  # id -> checksum already in the index
-        self._claimed: dict[str, str] = {}  # id -> where it was first seen in this run
+        # id -> where it was first seen in this run, packed as file number << 32 | line
+        # (an int, not a "path:line" string: a run over millions of articles holds one each)
+        self._claimed: dict[str, int] = {}
+        self._files: dict[str, int] = {}
 
     def start_run(self) -> None:
         """Forget the ids claimed so far: a new run over the corpus begins."""
-        self._claimed = {}
+        self._claimed, self._files = {}, {}
 
     def claim(self, doc_id: str, path: str, line: int | None = None) -> str | None:
         """Reserve ``doc_id`` for the article at ``path`` (``line``); the reason it is
@@ -237,8 +241,11 @@ class DocumentBuilder:
             return f"id has {len(doc_id):,} characters; the limit is {MAX_ID_CHARS}"
         first = self._claimed.get(doc_id)
         if first is not None:
-            return f"duplicate id {doc_id!r} (first in {first})"
-        self._claimed[doc_id] = f"{path}:{line}" if line else path
+            names = list(self._files)
+            where, at = names[first >> 32], first & 0xFFFFFFFF
+            return f"duplicate id {doc_id!r} (first in {f'{where}:{at}' if at else where})"
+        file_number = self._files.setdefault(path, len(self._files))
+        self._claimed[doc_id] = file_number << 32 | min(line or 0, 0xFFFFFFFF)
         return None
 
     def build(
@@ -414,7 +421,7 @@ def _record_to_document(
     body = _text(record.get("body"))
     digest = checksum(line)
     doc_id = _text(record.get("id")).strip() or f"{_stem(path)}-{checksum(title, body)[:12]}"
-    where = str(path)
+    where = sys.intern(str(path))  # one string per file, however many documents keep it
     refused = builder.claim(doc_id, where, number)
     if refused:
         yield LoadProblem(where, refused, number)

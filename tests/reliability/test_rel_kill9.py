@@ -255,7 +255,9 @@ def test_stopped_parallel_rebuild_leaves_no_workers_no_lock_no_half_generation(
         deadline = time.monotonic() + 10
         while _group_alive(process.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _group_alive(process.pid), f"workers outlived the writer: {workers}"
+        if _group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)  # leave no orphan behind, then fail
+            pytest.fail(f"workers outlived the writer: {sorted(workers)}")
         if signum == signal.SIGKILL:
             assert process.returncode == -signal.SIGKILL
         else:
