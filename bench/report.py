@@ -163,9 +163,23 @@ def write_results(results: Any, out: Path, plot: Path) -> str:
     lines += _web_table(results)
     lines += _growth_table(results, plot)
     text = "\n".join(lines) + "\n"
+    text += _kept_sections(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     return text
+
+
+KEPT_HEADING = "\n## Streaming"  # measured by hand (bench/stream_memory.py), not by run.py
+
+
+def _kept_sections(out: Path) -> str:
+    """The hand-measured sections at the end of an existing results file, kept as they are."""
+    try:
+        old = out.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    at = old.find(KEPT_HEADING)
+    return old[at:] if at >= 0 else ""
 
 
 def _targets_table(results: Any) -> list[str]:

@@ -232,7 +232,8 @@ def _write_documents(
     fresh: bool = False,
     follow_links: bool = False,
 ) -> dict[str, str]:
-    """Add or update every changed document; returns id -> path of every document seen.
+    """Add or update every changed document; returns id -> path of every document seen
+    (none in a fresh build: one entry per article is memory a large archive can spare).
 
     In a fresh generation nothing can need replacing (duplicate ids are refused
     here), so documents are added without the per-document delete-by-id lookup.
@@ -262,7 +263,8 @@ def _write_documents(
                 LoadProblem(doc.path or "?", f"duplicate id {doc.id!r} (first in {seen[doc.id]})")
             )
             continue
-        seen[doc.id] = doc.path or "?"
+        if not fresh:  # pruning needs them; in a fresh build only the loader's record of
+            seen[doc.id] = doc.path or "?"  # ids (which refuses duplicates) is kept
         write(**document_fields(doc))
         if doc.id in existing:
             report.updated += 1
