@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install dev index run test test-slow eval eval-dates lint format bench clean
+.PHONY: install dev index run test test-slow eval eval-dates lint format bench bench-stream clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -68,6 +68,11 @@ eval-dates: install
 # (about 15 minutes): bench/RESULTS.md and bench/growth.png.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
+
+# Peak memory of `dossier index` on one multi-GB JSON Lines file (streamed):
+# tens of minutes; GIGABYTES=3 by default, STREAM_ARGS=--gzip for a .jsonl.gz.
+bench-stream: $(VENV)/.installed-bench
+	$(BIN)/python bench/stream_memory.py --gigabytes $(or $(GIGABYTES),3) $(STREAM_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -165,13 +165,25 @@ def write_results(results: Any, out: Path, plot: Path) -> str:
     lines += _web_table(results)
     lines += _growth_table(results, plot)
     text = "\n".join(lines) + "\n"
+    text += _kept_sections(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    # bench/suggest.py's section (after its marker) is its own: keep it.
-    kept = out.read_text(encoding="utf-8") if out.exists() else ""
-    if SUGGEST_MARKER in kept:
-        text += "\n" + SUGGEST_MARKER + kept.split(SUGGEST_MARKER, 1)[1]
     out.write_text(text, encoding="utf-8")
     return text
+
+
+# Sections other scripts write, at the end of the file, in this order: bench/views.py's,
+# the hand-measured streaming figures (bench/stream_memory.py), bench/suggest.py's.
+KEPT_STARTS = ("\n## Analyst views", "\n## Streaming", "\n" + SUGGEST_MARKER)
+
+
+def _kept_sections(out: Path) -> str:
+    """The sections other scripts wrote at the end of an existing results file, as they are."""
+    try:
+        old = out.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    found = [at for at in (old.find(start) for start in KEPT_STARTS) if at >= 0]
+    return old[min(found) :] if found else ""
 
 
 def _targets_table(results: Any) -> list[str]:

@@ -104,6 +104,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         report = build_index(
             paths, args.index, gazetteer=args.gazetteer, rebuild=args.rebuild,
             prune=not args.keep_missing, wait=args.wait, progress=bar,
+            follow_links=args.follow_links,
         )  # fmt: skip
     except OSError as exc:
         raise DossierError(
@@ -279,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one of these; `dossier COMMAND --help` lists its options",
     )  # fmt: skip
 
-    p = sub.add_parser("index", parents=[common], help="index .txt/.jsonl files (incremental)")
+    p = sub.add_parser("index", parents=[common], help="index .txt/.jsonl(.gz) files (incremental)")
     p.add_argument(
         "paths", nargs="*", type=Path, help=f"files or directories (default {DEFAULT_CORPUS})"
     )
@@ -291,6 +292,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds to wait for another writer (default: stop at once)")  # fmt: skip
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress bar and no summary; problems are still reported")  # fmt: skip
+    p.add_argument("--follow-links", action="store_true",
+                   help="read symbolic links that lead out of the directories given")  # fmt: skip
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("delete", parents=[index_option], help="delete documents by id")
@@ -378,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_status", 2)  # 128 + signal for a stopped build
     except OSError as exc:  # a full disk, a read-only index directory…
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"dossier: {exc.strerror or exc}{where}", file=sys.stderr)

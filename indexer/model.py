@@ -8,6 +8,7 @@ engine can later fill them in without touching the callers.
 from __future__ import annotations
 
 import re
+import signal
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -64,6 +65,17 @@ class GazetteerError(DossierError):
 
 class IncompleteIndexError(DossierError):
     """A worker process of a parallel build failed; the new generation is not used."""
+
+
+class BuildInterrupted(DossierError):
+    """SIGTERM or SIGINT stopped a build; everything it had started was undone."""
+
+    def __init__(self, signum: int, index_dir: object):
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"stopped by {name}: nothing was committed and the index at {index_dir} is unchanged"
+        )
+        self.exit_status = 128 + signum
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +272,9 @@ class IndexStats:
     path: str
     generation: str
     undetermined_language: int = 0  # too short or mixed to detect: neutral analysis
+
+
+MAX_ID_CHARS = 512  # longer document ids are refused at indexing (they go into URLs)
 
 
 @dataclass(slots=True, frozen=True)

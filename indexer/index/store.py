@@ -12,7 +12,9 @@ the ``CURRENT`` symlink with ``rename(2)``, which is atomic: a reader sees the
 old index or the new one, never a half-built one. A killed rebuild leaves
 an orphan generation that the next writer removes. The lock is an advisory
 ``flock``, released by the kernel when its holder dies, so ``kill -9`` never
-leaves the index locked.
+leaves the index locked: worker processes close their inherited copy of the
+lock and die with the writer. A writer that finds the pid of a dead writer in
+the lock file (killed before it could clear it) says so and takes over.
 """
 
 from __future__ import annotations
@@ -71,7 +73,11 @@ class IndexStore:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{GENERATION_PREFIX}{time.time_ns() // 1000:d}"
         path.mkdir()
-        return path, whoosh_index.create_in(str(path), build_schema())
+        try:
+            return path, whoosh_index.create_in(str(path), build_schema())
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
 
     def swap(self, generation: Path) -> None:
         """Make ``generation`` current, atomically; remember the old one as previous."""
@@ -108,10 +114,16 @@ class IndexStore:
         return sum(p.stat().st_size for p in current.iterdir() if p.is_file())
 
     @contextlib.contextmanager
-    def writer_lock(self, wait: float = 0.0) -> Iterator[None]:
-        """Hold the one-writer lock; wait up to ``wait`` seconds, then raise IndexLockedError."""
+    def writer_lock(self, wait: float = 0.0) -> Iterator[int | None]:
+        """Hold the one-writer lock; wait up to ``wait`` seconds, then raise IndexLockedError.
+
+        Yields the pid of a writer that died holding it (killed, so it never cleared
+        its pid from the lock file), or None. The lock file descriptor is
+        ``self.lock_fd`` while held: a process forked by the writer must close it,
+        or its copy would keep the lock held after the writer dies.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             deadline = time.monotonic() + max(wait, 0.0)
             while True:
@@ -120,17 +132,51 @@ class IndexStore:
                     break
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
-                        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-                        raise IndexLockedError(
-                            f"another process (pid {holder}) is writing to {self.root}; "
-                            "wait for it to finish, or pass --wait SECONDS"
-                        ) from None
+                        raise IndexLockedError(self._locked_message(fd)) from None
                     time.sleep(0.05)
+            stale = _pid(os.pread(fd, 32, 0))
             os.ftruncate(fd, 0)
             os.pwrite(fd, str(os.getpid()).encode(), 0)
-            yield
+            self.lock_fd = fd
+            try:
+                yield stale if stale != os.getpid() else None
+            finally:
+                self.lock_fd = None
+                os.ftruncate(fd, 0)  # a clean release leaves no pid behind
         finally:
             os.close(fd)  # closing releases the flock
+
+    lock_fd: int | None = None
+
+    def _locked_message(self, fd: int) -> str:
+        holder = _pid(os.pread(fd, 32, 0))
+        if holder is not None and not _alive(holder):
+            # The writer is gone but the lock is held: by processes it started
+            # (a version of Dossier whose workers outlived it).
+            return (
+                f"the writer lock of {self.root} is held by processes left over from "
+                f"pid {holder}, which is no longer running; end them "
+                f"(`fuser -k {self.root / LOCK_FILE}`) and try again"
+            )
+        return (
+            f"another process (pid {holder or '?'}) is writing to {self.root}; "
+            "wait for it to finish, or pass --wait SECONDS"
+        )
+
+
+def _pid(raw: bytes) -> int | None:
+    text = raw.decode(errors="replace").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _replace_symlink(root: Path, name: str, target: str) -> None:

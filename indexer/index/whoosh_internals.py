@@ -23,9 +23,14 @@ once into ``bytes`` and indexed in memory.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
 import pickle
 import queue
+import signal
 import sys
+import threading
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
@@ -34,7 +39,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
 from whoosh.index import FileIndex, Index
 from whoosh.matching import Matcher, WrappingMatcher
-from whoosh.multiproc import MpWriter
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.util import random_name
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -256,18 +261,106 @@ def pinned_reader(index: Index, toc: Any) -> IndexReader:
 # -- writing ----------------------------------------------------------------------------
 
 
+class WorkerFailure:
+    """What went wrong in a worker process, sent to the parent instead of a traceback."""
+
+    def __init__(self, exc: BaseException):
+        self.errno = exc.errno if isinstance(exc, OSError) else None
+        self.strerror = exc.strerror if isinstance(exc, OSError) else None
+        self.filename = exc.filename if isinstance(exc, OSError) else None
+        self.message = f"{type(exc).__name__}: {exc}"
+
+    def exception(self) -> OSError | None:
+        """The worker's OSError (a full disk, a file size limit…), rebuilt in the parent."""
+        if self.errno is None:
+            return None
+        return OSError(self.errno, self.strerror or os.strerror(self.errno), self.filename)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when ``parent`` dies (Linux ``PR_SET_PDEATHSIG``);
+    elsewhere, a thread that exits the process once its parent is gone."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if armed:
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            threading.Event().wait(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+class _WorkerTask(SubWriterTask):
+    """Whoosh's worker process, made safe to kill: it dies with its parent, holds none of
+    the parent's locks, leaves Ctrl-C to the parent, and reports a failure (a full disk)
+    to the parent as a ``WorkerFailure`` rather than printing a traceback."""
+
+    def __init__(self, *args: Any, parent: int, close_fds: Sequence[int]):
+        super().__init__(*args)
+        self.parent = parent
+        self.close_fds = tuple(close_fds)
+
+    def run(self) -> None:
+        die_with_parent(self.parent)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops the workers
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler (inherited)
+        for fd in self.close_fds:  # an inherited copy would keep the parent's flock held
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        try:
+            super().run()
+        except BaseException as exc:  # reported to the parent, not printed
+            with contextlib.suppress(Exception):
+                self.resultqueue.put(WorkerFailure(exc), timeout=5)
+            sys.exit(WORKER_FAILED)
+
+
+WORKER_FAILED = 3  # exit status of a worker that reported a WorkerFailure
+
+
 class ParallelWriter(MpWriter):
     """Whoosh's multi-process writer, one segment per worker, that never waits on a dead worker.
 
     Whoosh's own hands batches to its workers with a blocking ``put`` on a bounded
     queue, so a worker that died (killed, out of memory) would hang the build; here
     each hand-off waits in short steps and calls ``check_workers`` in between, which
-    raises what ``dead_worker`` makes of the worker's exit code.
+    raises the worker's own OSError (a full disk: the parent reports it in one line)
+    or what ``dead_worker`` makes of its exit code and reason. Workers die with this
+    process and close ``close_fds`` (the writer lock) so that a killed build never
+    leaves the index locked.
     """
 
-    def __init__(self, index: Index, dead_worker: Callable[[int], Exception], **kwargs: Any):
+    def __init__(
+        self,
+        index: Index,
+        dead_worker: Callable[[int, str | None], Exception],
+        close_fds: Sequence[int] = (),
+        **kwargs: Any,
+    ):
         super().__init__(index, **kwargs)
         self.dead_worker = dead_worker
+        self.close_fds = tuple(close_fds)
+        self._results: list[Any] = []
+
+    def _new_task(self) -> _WorkerTask:
+        task = _WorkerTask(
+            self.storage, self.indexname, self.jobqueue, self.resultqueue, self.subargs,
+            self.multisegment, parent=os.getpid(), close_fds=self.close_fds,
+        )  # fmt: skip
+        self.tasks.append(task)
+        task.start()
+        return task
 
     def _enqueue(self) -> None:
         filename = f"{random_name()}.doclist"
@@ -278,6 +371,9 @@ class ParallelWriter(MpWriter):
             self._new_task()
         job = (filename, len(self.docbuffer))
         self.docbuffer: list[Any] = []
+        self._put(job)
+
+    def _put(self, job: Any) -> None:
         while True:
             self.check_workers()
             try:
@@ -285,6 +381,36 @@ class ParallelWriter(MpWriter):
                 return
             except queue.Full:
                 continue
+
+    def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
+        """``MpWriter._commit`` that checks its workers before writing the table of contents."""
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put(None)
+        finalsegments = self._merge_segments(mergetype, optimize, merge)
+        for task in self.tasks:
+            while task.is_alive():
+                self._drain(timeout=0.2)  # a worker exits only once its result is read
+        self._drain(timeout=0)
+        self.check_workers()
+        if len(self._results) != len(self.tasks):
+            raise self.dead_worker(0, f"{len(self.tasks) - len(self._results)} results missing")
+        finalsegments += [segment for _, _, segment in self._results]
+        if self._added:
+            finalsegments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(finalsegments)
+        self._finish()
+
+    def _drain(self, timeout: float) -> None:
+        with contextlib.suppress(queue.Empty):
+            self._results.append(
+                self.resultqueue.get(timeout=timeout) if timeout else self.resultqueue.get_nowait()
+            )
+            while True:
+                self._results.append(self.resultqueue.get_nowait())
 
     def cancel(self) -> None:
         """Stop this writer's own worker processes (they would wait for work forever)."""
@@ -296,6 +422,11 @@ class ParallelWriter(MpWriter):
         SegmentWriter.cancel(self)
 
     def check_workers(self) -> None:
-        for task in self.tasks:
-            if task.exitcode not in (None, 0):
-                raise self.dead_worker(task.exitcode)
+        failed = [task for task in self.tasks if task.exitcode not in (None, 0)]
+        if not failed:
+            return
+        self._drain(timeout=1.0)
+        for result in self._results:
+            if isinstance(result, WorkerFailure):
+                raise result.exception() or self.dead_worker(failed[0].exitcode, result.message)
+        raise self.dead_worker(failed[0].exitcode, None)

@@ -21,8 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +45,7 @@ from indexer.ingest.documents import (
     load_documents,
 )
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import Document, IncompleteIndexError, IndexUnavailableError
+from indexer.model import BuildInterrupted, Document, IncompleteIndexError, IndexUnavailableError
 
 PIPELINE_VERSION = "3"  # bump when cleaning/analysis changes, to re-index everything
 # 3: dates only from datelines (with provenance), mojibake repaired, every language
@@ -129,12 +132,14 @@ def build_index(
     wait: float = 0.0,
     progress: Progress | None = None,
     procs: int | None = None,
+    follow_links: bool = False,
 ) -> IndexReport:
     """Index the .txt/.jsonl files under ``paths`` into ``index_dir``; see module docstring.
 
     ``procs`` caps the processes that write a fresh generation (default: one per
     core, when the input is large enough to gain from it); updates of an existing
-    generation always run in this process.
+    generation always run in this process. ``follow_links`` reads symbolic links
+    that lead out of the directories given (skipped with a warning otherwise).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
@@ -144,7 +149,16 @@ def build_index(
     # The schema's field names are part of the salt too: a document indexed before a
     # field existed is re-indexed rather than left without it.
     salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz))
-    with store.writer_lock(wait):
+    with store.writer_lock(wait) as stale_writer, _stop_on_signals(Path(index_dir)):
+        if stale_writer is not None:
+            report.problems.append(
+                LoadProblem(
+                    str(index_dir),
+                    f"took over the writer lock of pid {stale_writer}, which ended "
+                    "without releasing it (killed?)",
+                    severity="warning",
+                )
+            )
         store.remove_stale_generations()
         generation = None
         ix = None
@@ -171,27 +185,36 @@ def build_index(
         if ix is None:
             generation, ix = store.new_generation()
             report.rebuilt = True
-        size = _input_bytes(paths) if generation else None
-        workers = _worker_count(procs, size or 0) if generation else 1
-        writer = _open_writer(ix, workers, size)
         try:
-            existing = {} if generation else _existing_documents(writer)
-            builder = DocumentBuilder(
-                gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
-            )
-            seen = _write_documents(
-                writer, paths, builder, existing, report, progress, fresh=generation is not None
-            )
-            changed = report.added + report.updated
-            if prune and not generation:
-                changed += _prune(writer, paths, existing, seen, report)
+            size = _input_bytes(paths) if generation else None
+            workers = _worker_count(procs, size or 0) if generation else 1
+            writer = _open_writer(ix, workers, size, close_fds=(store.lock_fd,))
+            try:
+                existing = {} if generation else _existing_documents(writer)
+                builder = DocumentBuilder(
+                    gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
+                )
+                seen = _write_documents(
+                    writer, paths, builder, existing, report, progress,
+                    fresh=generation is not None, follow_links=follow_links,
+                )  # fmt: skip
+                changed = report.added + report.updated
+                if prune and not generation:
+                    changed += _prune(writer, paths, existing, seen, report)
+            except BaseException:
+                _discard(writer)
+                raise
+            _finish(writer, commit=bool(changed or generation))
+            if generation is not None:
+                _check_complete(generation, report.added)
+                store.swap(generation)
         except BaseException:
-            _discard(writer)
+            if generation is not None and store.current_generation() != generation:
+                # A failed or stopped rebuild: its half generation goes now, not at the
+                # next run (it may be what filled the disk); the old one keeps serving.
+                shutil.rmtree(generation, ignore_errors=True)
             raise
-        _finish(writer, commit=bool(changed or generation))
         if generation is not None:
-            _check_complete(generation, report.added)
-            store.swap(generation)
             store.remove_stale_generations()
         report.generation = store.generation_id()
     report.seconds = time.perf_counter() - started
@@ -212,8 +235,10 @@ def _write_documents(
     progress: Progress | None,
     *,
     fresh: bool = False,
+    follow_links: bool = False,
 ) -> dict[str, str]:
-    """Add or update every changed document; returns id -> path of every document seen.
+    """Add or update every changed document; returns id -> path of every document seen
+    (none in a fresh build: one entry per article is memory a large archive can spare).
 
     In a fresh generation nothing can need replacing (duplicate ids are refused
     here), so documents are added without the per-document delete-by-id lookup.
@@ -223,10 +248,12 @@ def _write_documents(
     # An index of an older layout is updated in its own fields (README, "Upgrades").
     layout = None if fresh else frozenset(writer.schema.names())  # type: ignore[union-attr]
     seen: dict[str, str] = {}
-    read = _ReadCount(_input_bytes(paths) if progress else 0)
-    for item in load_documents(paths, builder, on_bytes=read.add if progress else None):
+    read = _ReadCount(_input_bytes(paths, follow_links) if progress else 0)
+    documents = 0
+    on_bytes = read.add if progress else None
+    for item in load_documents(paths, builder, follow_links, on_bytes=on_bytes):
         if progress:
-            progress(len(seen), read.done, read.total)
+            progress(documents, read.done, read.total)
         if isinstance(item, LoadProblem):
             report.problems.append(item)
             continue
@@ -240,7 +267,9 @@ def _write_documents(
                 LoadProblem(doc.path or "?", f"duplicate id {doc.id!r} (first in {seen[doc.id]})")
             )
             continue
-        seen[doc.id] = doc.path or "?"
+        if not fresh:  # pruning needs them; in a fresh build only the loader's record of
+            seen[doc.id] = doc.path or "?"  # ids (which refuses duplicates) is kept
+        documents += 1
         fields = document_fields(doc)
         if layout is not None:
             fields = {name: value for name, value in fields.items() if name in layout}
@@ -251,7 +280,7 @@ def _write_documents(
         else:
             report.added += 1
     if progress:
-        progress(len(seen), read.done, read.total)
+        progress(documents, read.done, read.total)
     return seen
 
 
@@ -280,7 +309,7 @@ def _prune(
     for doc_id, (_, path) in existing.items():
         if doc_id in seen or not path or path in troubled or not _under(path, roots):
             continue
-        if Path(path).exists() and path.endswith(".txt"):
+        if Path(path).exists() and path.endswith((".txt", ".txt.gz")):
             continue  # the file is there but yielded another id: leave it to its own run
         writer.delete_by_term("id", doc_id)
         deleted += 1
@@ -288,9 +317,9 @@ def _prune(
     return deleted
 
 
-def _input_bytes(paths: list[Path]) -> int:
+def _input_bytes(paths: list[Path], follow_links: bool = False) -> int:
     size = 0
-    for item in iter_corpus_files(paths):
+    for item in iter_corpus_files(paths, follow_links):
         if isinstance(item, Path):
             try:
                 size += item.stat().st_size
@@ -341,8 +370,11 @@ def _discard(writer: IndexWriter | _SegmentedWriter) -> None:
                 storage.delete_file(name)
 
 
-def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _SegmentedWriter:
-    """A writer for an existing generation (``size`` None), or a segmented one for a fresh one."""
+def _open_writer(
+    ix: Index, workers: int, size: int | None, close_fds: tuple[int | None, ...] = ()
+) -> IndexWriter | _SegmentedWriter:
+    """A writer for an existing generation (``size`` None), or a segmented one for a fresh
+    one; worker processes close ``close_fds`` (the writer lock) as they start."""
     install_writer_lengths()  # inherited by forked workers
     if size is None:
         return ix.writer(limitmb=WRITER_MEMORY_MB, compound=COMPOUND)
@@ -353,7 +385,8 @@ def _open_writer(ix: Index, workers: int, size: int | None) -> IndexWriter | _Se
         )
     return _SegmentedWriter(
         lambda: ParallelWriter(
-            ix, _dead_worker, procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
+            ix, _dead_worker, close_fds=[fd for fd in close_fds if fd is not None],
+            procs=workers, batchsize=PARALLEL_BATCH, multisegment=True,
             limitmb=SEGMENT_MEMORY_MB, compound=COMPOUND,
         ),
         chars * workers,
@@ -389,10 +422,31 @@ class _SegmentedWriter:
         self._writer.cancel()
 
 
-def _dead_worker(exitcode: int) -> IncompleteIndexError:
-    return IncompleteIndexError(
-        f"an indexing worker process died (exit code {exitcode}); the index was not changed"
-    )
+def _dead_worker(exitcode: int, reason: str | None) -> IncompleteIndexError:
+    how = f"failed ({reason})" if reason else f"died (exit code {exitcode})"
+    return IncompleteIndexError(f"an indexing worker process {how}; the index was not changed")
+
+
+@contextlib.contextmanager
+def _stop_on_signals(index_dir: Path) -> Iterator[None]:
+    """Turn SIGTERM and SIGINT into ``BuildInterrupted`` (main thread only), so a stopped
+    build unwinds: workers stopped, the half generation removed, the lock released.
+    A second signal during that clean-up is ignored rather than cutting it short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise BuildInterrupted(signum, index_dir)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _check_complete(generation: Path, expected: int) -> None:

@@ -129,8 +129,16 @@ _LINE_PATTERNS = _line_patterns()
 _RANGE_AFTER = re.compile(rf"^{_OSP}(?:\d|(?:{_MONTH_RE})\b)", re.IGNORECASE)
 
 _RECORD = re.compile(
-    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?(?:[T ].*)?$", re.ASCII
+    r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})(?:[T ](?P<time>.*))?)?)?$", re.ASCII
 )
+# The time of day after a record's date (dropped, but checked: ``T25:00`` or a
+# ``+99:00`` offset is not a timestamp, so the date before it is not trusted).
+_RECORD_TIME = re.compile(
+    r"^(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,]\d{1,9})?)?"
+    r"\s*(?:Z|[A-Z]{1,5}|(?P<sign>[+-])(?P<zh>\d{2})(?::?(?P<zm>\d{2}))?)?$",
+    re.ASCII | re.IGNORECASE,
+)
+MAX_OFFSET_MINUTES = 14 * 60  # real UTC offsets lie between -12:00 and +14:00
 
 
 def normalize_record_date(value: object) -> str | None:
@@ -150,6 +158,10 @@ def normalize_record_date(value: object) -> str | None:
         date(int(year), int(month or 1), int(day or 1))
     except ValueError as exc:
         raise ValueError(f"date {value!r} is not a real date: {exc}") from None
+    if match.group("time") is not None:
+        problem = _time_problem(match.group("time").strip())
+        if problem:
+            raise ValueError(f"date {value!r} has {problem}")
     return "-".join(part for part in (year, month, day) if part)
 
 
@@ -157,6 +169,21 @@ def _month_number(text: str) -> int | None:
     if text.isdigit():
         return int(text)
     return _MONTHS.get(casefold_turkic(text)) or _MONTHS.get(text.lower())
+
+
+def _time_problem(text: str) -> str | None:
+    """What is wrong with the time of day of a record's timestamp, or None."""
+    time = _RECORD_TIME.match(text)
+    if not time:
+        return "a time that is not of the form HH:MM[:SS][Z|+HH:MM]"
+    hour, minute, second = time.group("hour", "minute", "second")
+    if int(hour) > 23 or int(minute) > 59 or int(second or 0) > 60:  # 60: a leap second
+        return f"no such time of day ({text})"
+    if time.group("sign"):
+        offset = int(time.group("zh")) * 60 + int(time.group("zm") or 0)
+        if int(time.group("zm") or 0) > 59 or offset > MAX_OFFSET_MINUTES:
+            return f"an impossible UTC offset ({text})"
+    return None
 
 
 def _from_match(match: re.Match[str]) -> str | None:

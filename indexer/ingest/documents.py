@@ -2,20 +2,27 @@
 
 Formats: ``.txt`` (one article; optional leading ``date YYYY-MM-DD`` line or
 prefix) and ``.jsonl`` (one article per line with the document model's field
-names). Directories are read recursively. A bad file or line becomes a
-``LoadProblem`` with its path and reason and the run goes on, so one broken
-file never costs the rest of the corpus.
+names), each also gzip-compressed (``.txt.gz``, ``.jsonl.gz``). JSON Lines are
+streamed line by line, so memory stays bounded whatever a file's size; a line
+ends at LF, CRLF or a lone CR. Directories are read recursively; a symbolic
+link that leads out of the directory is skipped with a warning unless links
+are followed. A bad file or line becomes a ``LoadProblem`` with its path (and
+line) and reason and the run goes on, so one broken file or line never costs
+the rest of the corpus.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from indexer.analysis.language import detect_language
 from indexer.ingest.cleaning import clean, split_title
@@ -27,14 +34,15 @@ from indexer.ingest.dates import (
     normalize_record_date,
 )
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import LANGUAGE_NAMES, Document
+from indexer.model import LANGUAGE_NAMES, MAX_ID_CHARS, Document
 
-SUFFIXES = (".txt", ".jsonl")
-MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article or .jsonl file larger than this is refused
+SUFFIXES = (".txt", ".jsonl", ".txt.gz", ".jsonl.gz")
+MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article larger than this is refused
+MAX_LINE_BYTES = 64 * 1024 * 1024  # a JSON Lines record longer than this is refused
+READ_CHUNK = 64 * 1024  # bytes read at a time from a JSON Lines file (a damaged .gz loses one)
 MAX_BODY_CHARS = 1_000_000  # longer bodies are indexed up to here, with a warning
 _DATE_HEADER = re.compile(r"^\ufeff?\s*date\s+(\S+)\s*", re.IGNORECASE)
 _ID_SAFE = re.compile(r"[^\w.:-]+")
-Advance = Callable[[int], None]  # told the characters of the input read so far, step by step
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,33 +65,94 @@ class LoadProblem:
         return f"{where}: {self.severity}: {self.reason}"
 
 
-def iter_corpus_files(paths: list[Path]) -> Iterator[Path | LoadProblem]:
-    """Every .txt/.jsonl file under ``paths`` (sorted, hidden entries skipped)."""
+def corpus_format(path: Path) -> str | None:
+    """``.txt`` or ``.jsonl`` for a corpus file (compressed or not), else None."""
+    name = path.name
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return suffix.removesuffix(".gz")
+    return None
+
+
+def iter_corpus_files(
+    paths: list[Path], follow_links: bool = False
+) -> Iterator[Path | LoadProblem]:
+    """Every corpus file under ``paths`` (sorted, hidden entries skipped).
+
+    A symbolic link found inside a directory that points out of it is skipped
+    with a warning (a corpus should not read ``/etc/passwd`` because someone
+    left a link in it) unless ``follow_links``; links to directories are only
+    descended into when following links (each real directory once).
+    """
     for path in paths:
         if path.is_dir():
-            for root, dirs, files in os.walk(path, onerror=None):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in sorted(files):
-                    if name.endswith(SUFFIXES) and not name.startswith("."):
-                        yield Path(root) / name
+            yield from _walk(path, follow_links)
         elif path.is_file():
-            if path.suffix in SUFFIXES:
+            if corpus_format(path):
                 yield path
             else:
                 yield LoadProblem(
-                    str(path), f"unsupported file type {path.suffix!r} (use .txt or .jsonl)"
+                    str(path),
+                    f"unsupported file type {path.suffix!r} (use .txt or .jsonl, or .gz of them)",
                 )
         else:
             yield LoadProblem(str(path), "no such file or directory")
 
 
+def _walk(top: Path, follow_links: bool) -> Iterator[Path | LoadProblem]:
+    tree = top.resolve()
+    visited = {tree}
+    for root, dirs, files in os.walk(top, followlinks=follow_links):
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            full = Path(root) / name
+            if full.is_symlink():
+                real = full.resolve()
+                if not follow_links:
+                    if not _inside(real, tree):
+                        yield _outside_link(full, real, top)
+                    continue
+                if real in visited:
+                    continue  # a loop, or a directory already read
+                visited.add(real)
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            if name.startswith(".") or not corpus_format(Path(name)):
+                continue
+            full = Path(root) / name
+            if not follow_links and full.is_symlink():
+                real = full.resolve()
+                if not _inside(real, tree):
+                    yield _outside_link(full, real, top)
+                    continue
+            yield full
+
+
+def _inside(path: Path, tree: Path) -> bool:
+    return path == tree or tree in path.parents
+
+
+def _outside_link(link: Path, target: Path, top: Path) -> LoadProblem:
+    return LoadProblem(
+        str(link),
+        f"symbolic link to {target}, outside {top}: skipped (--follow-links reads it)",
+        severity="warning",
+    )
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped for ``.gz``."""
+    if path.name.endswith(".gz"):
+        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # a binary file object
+    return path.open("rb")
+
+
 def _read_text(path: Path) -> str:
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ValueError(
-            f"file is too large ({size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES // 10**6} MB)"
-        )
-    data = path.read_bytes()
+    with _open_binary(path) as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"file is too large (the limit is {MAX_FILE_BYTES // 10**6} MB)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -91,6 +160,74 @@ def _read_text(path: Path) -> str:
             f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
             "convert the file to UTF-8"
         ) from None
+
+
+_LINE_END = re.compile(rb"\r\n?|\n")
+
+
+def iter_lines(
+    chunks: Iterable[bytes], limit: int = MAX_LINE_BYTES
+) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) of every line of a byte stream, ends at LF, CRLF or CR.
+
+    Holds at most one line (up to ``limit`` bytes) in memory; a longer line
+    comes out as None, so the caller reports it and goes on with the next.
+    """
+    number = 0
+    pending: list[bytes] = []
+    size = 0
+    too_long = False
+    after_cr = False  # the previous chunk ended with CR: a LF starting this one is its pair
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        after_cr = False
+        start = 0
+        for end in _LINE_END.finditer(chunk):
+            number += 1
+            if too_long or size + end.start() - start > limit:
+                yield number, None
+            else:
+                pending.append(chunk[start : end.start()])
+                yield number, b"".join(pending)
+            pending, size, too_long = [], 0, False
+            start = end.end()
+            after_cr = start == len(chunk) and end.group() == b"\r"
+        rest = len(chunk) - start
+        if rest and not too_long:
+            if size + rest > limit:
+                pending, too_long = [], True
+            else:
+                pending.append(chunk[start:])
+                size += rest
+    if pending or too_long:
+        yield number + 1, None if too_long else b"".join(pending)
+
+
+def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    while chunk := handle.read(READ_CHUNK):
+        yield chunk
+
+
+OnBytes = Callable[[int], None]  # told how many more bytes of the input files were read
+
+
+def _counted(chunks: Iterator[bytes], handle: IO[bytes], on_bytes: OnBytes) -> Iterator[bytes]:
+    """The chunks, telling ``on_bytes`` how far into the file on disk each one reaches
+    (for a .gz, the compressed bytes consumed), so one big file moves a progress bar."""
+    raw = getattr(handle, "fileobj", None) or handle  # a GzipFile reads from .fileobj
+    done = 0
+    for chunk in chunks:
+        try:
+            position = raw.tell()
+        except (OSError, ValueError):
+            position = done + len(chunk)
+        if position > done:
+            on_bytes(position - done)
+            done = position
+        yield chunk
 
 
 def checksum(*parts: str) -> str:
@@ -115,6 +252,28 @@ class DocumentBuilder:
         self.known_sources: Mapping[str, str] = gazetteer.news_agencies()
         self.salt = salt  # pipeline version + gazetteer: a change re-indexes everything
         self.known = known or {}  # id -> checksum already in the index
+        # id -> where it was first seen in this run, packed as file number << 32 | line
+        # (an int, not a "path:line" string: a run over millions of articles holds one each)
+        self._claimed: dict[str, int] = {}
+        self._files: dict[str, int] = {}
+
+    def start_run(self) -> None:
+        """Forget the ids claimed so far: a new run over the corpus begins."""
+        self._claimed, self._files = {}, {}
+
+    def claim(self, doc_id: str, path: str, line: int | None = None) -> str | None:
+        """Reserve ``doc_id`` for the article at ``path`` (``line``); the reason it is
+        refused (too long, or already taken earlier in this run), or None."""
+        if len(doc_id) > MAX_ID_CHARS:
+            return f"id has {len(doc_id):,} characters; the limit is {MAX_ID_CHARS}"
+        first = self._claimed.get(doc_id)
+        if first is not None:
+            names = list(self._files)
+            where, at = names[first >> 32], first & 0xFFFFFFFF
+            return f"duplicate id {doc_id!r} (first in {f'{where}:{at}' if at else where})"
+        file_number = self._files.setdefault(path, len(self._files))
+        self._claimed[doc_id] = file_number << 32 | min(line or 0, 0xFFFFFFFF)
+        return None
 
     def build(
         self,
@@ -183,8 +342,18 @@ class DocumentBuilder:
         )
 
 
+def _stem(path: Path) -> str:
+    """A file's name without its corpus suffix (``a.txt.gz`` -> ``a``)."""
+    fmt = corpus_format(path)
+    name = path.name
+    for suffix in (f"{fmt}.gz", fmt) if fmt else ():
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return path.stem
+
+
 def load_text_file(
-    path: Path, raw: str, builder: DocumentBuilder, advance: Advance | None = None
+    path: Path, raw: str, builder: DocumentBuilder
 ) -> Iterator[Document | Unchanged | LoadProblem]:
     date = None
     header = _DATE_HEADER.match(raw)
@@ -194,9 +363,14 @@ def load_text_file(
             raw = raw[header.end() :]
         except ValueError as exc:
             yield LoadProblem(str(path), f"ignored the date header: {exc}", severity="warning")
+    doc_id = _ID_SAFE.sub("_", _stem(path))
+    refused = builder.claim(doc_id, str(path))
+    if refused:
+        yield LoadProblem(str(path), refused)
+        return
     doc, problems = builder.build(
-        doc_id=_ID_SAFE.sub("_", path.stem), text=raw, path=str(path), date=date,
-        digest=checksum(raw, date or ""), date_source=DATE_FROM_HEADER,
+        doc_id=doc_id, text=raw, path=str(path), date=date, digest=checksum(raw, date or ""),
+        date_source=DATE_FROM_HEADER,
     )  # fmt: skip
     yield from problems
     if doc:
@@ -220,24 +394,60 @@ def _record_problem(record: object) -> str | None:
 
 
 def load_jsonl_file(
-    path: Path, raw: str, builder: DocumentBuilder, advance: Advance | None = None
+    path: Path, builder: DocumentBuilder, on_bytes: OnBytes | None = None
 ) -> Iterator[Document | Unchanged | LoadProblem]:
-    """One document per line; ``advance`` hears of each line's characters as it is read."""
-    for number, line in enumerate(raw.split("\n"), 1):
-        if advance is not None:
-            advance(len(line) + 1)
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield LoadProblem(str(path), f"invalid JSON: {exc.msg} (column {exc.colno})", number)
-            continue
-        problem = _record_problem(record)
-        if problem:
-            yield LoadProblem(str(path), problem, number)
-            continue
-        yield from _record_to_document(record, path, number, line, builder)
+    """Every record of a JSON Lines file (gzip or not), read as a stream; every bad line
+    is a ``path:line`` problem and the next line is read."""
+    where = str(path)
+    number = 0
+    try:
+        with _open_binary(path) as handle:
+            chunks = _chunks(handle)
+            if on_bytes is not None:
+                chunks = _counted(chunks, handle, on_bytes)
+            for number, data in iter_lines(chunks):
+                if data is None:
+                    yield LoadProblem(
+                        where, f"line is longer than {MAX_LINE_BYTES // 2**20} MiB", number
+                    )
+                    continue
+                yield from _load_line(path, number, data, builder)
+    except (OSError, EOFError) as exc:  # unreadable, or a damaged or truncated .gz
+        yield LoadProblem(where, f"{_reason(exc)}; read stopped after line {number}", number + 1)
+
+
+def _load_line(
+    path: Path, number: int, data: bytes, builder: DocumentBuilder
+) -> Iterator[Document | Unchanged | LoadProblem]:
+    where = str(path)
+    if number == 1 and data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]  # a byte order mark
+    try:
+        line = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield LoadProblem(
+            where, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at column {exc.start + 1})",
+            number,
+        )  # fmt: skip
+        return
+    if not line.strip():
+        return
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        yield LoadProblem(where, f"invalid JSON: {exc.msg} (column {exc.colno})", number)
+        return
+    except RecursionError:
+        yield LoadProblem(where, "invalid JSON: nested too deeply", number)
+        return
+    except ValueError:  # json refuses integers of more than sys.get_int_max_str_digits()
+        yield LoadProblem(where, "invalid JSON: a number has too many digits", number)
+        return
+    problem = _record_problem(record)
+    if problem:
+        yield LoadProblem(where, problem, number)
+        return
+    yield from _record_to_document(record, path, number, line, builder)
 
 
 def _record_to_document(
@@ -246,8 +456,12 @@ def _record_to_document(
     title = _text(record.get("title"))
     body = _text(record.get("body"))
     digest = checksum(line)
-    doc_id = _text(record.get("id")).strip() or f"{path.stem}-{checksum(title, body)[:12]}"
-    where = str(path)
+    doc_id = _text(record.get("id")).strip() or f"{_stem(path)}-{checksum(title, body)[:12]}"
+    where = sys.intern(str(path))  # one string per file, however many documents keep it
+    refused = builder.claim(doc_id, where, number)
+    if refused:
+        yield LoadProblem(where, refused, number)
+        return
     date = None
     try:
         date = normalize_record_date(_text(record.get("date")) or None)
@@ -294,35 +508,54 @@ def _reason(exc: Exception) -> str:
     return str(exc)
 
 
-LOADERS = {".txt": load_text_file, ".jsonl": load_jsonl_file}
-
-
 def load_documents(
-    paths: list[Path], builder: DocumentBuilder, *, on_bytes: Callable[[int], None] | None = None
+    paths: list[Path],
+    builder: DocumentBuilder,
+    follow_links: bool = False,
+    *,
+    on_bytes: OnBytes | None = None,
 ) -> Iterator[Document | Unchanged | LoadProblem]:
     """Documents and problems from every corpus file under ``paths``, in file order.
 
-    ``on_bytes`` is told how many bytes of the input files have been read, as they
-    are (for a progress bar): within a JSON Lines file line by line, so one big
-    file moves the count too; each file adds up to its size on disk.
+    An id seen twice is an error at its second place (with the first): the first
+    version is kept. ``on_bytes`` is told how many bytes of the files on disk have
+    been read, as they are (for a progress bar): a JSON Lines file chunk by chunk,
+    so one big file moves the count too; each file adds up to its size on disk.
     """
-    for item in iter_corpus_files(paths):
+    builder.start_run()
+    for item in iter_corpus_files(paths, follow_links):
         if isinstance(item, LoadProblem):
             yield item
             continue
-        try:
-            raw = _read_text(item)
-        except (OSError, ValueError) as exc:
-            yield LoadProblem(str(item), _reason(exc))
-            if on_bytes is not None:
-                on_bytes(_size(item))
-            continue
-        if on_bytes is None:
-            yield from LOADERS[item.suffix](item, raw, builder)
-            continue
-        counter = _ByteCounter(_size(item), len(raw), on_bytes)
-        yield from LOADERS[item.suffix](item, raw, builder, counter.advance)
-        counter.finish()
+        counter = _FileBytes(_size(item), on_bytes) if on_bytes is not None else None
+        if corpus_format(item) == ".jsonl":
+            yield from load_jsonl_file(item, builder, counter.add if counter else None)
+        else:
+            try:
+                raw = _read_text(item)
+            except (OSError, EOFError, ValueError) as exc:
+                yield LoadProblem(str(item), _reason(exc))
+            else:
+                yield from load_text_file(item, raw, builder)
+        if counter:
+            counter.finish()
+
+
+class _FileBytes:
+    """The bytes read of one file, passed on as they grow: a file adds up to its size
+    on disk, no more (a .gz is counted in compressed bytes)."""
+
+    def __init__(self, size: int, on_bytes: OnBytes) -> None:
+        self.size, self.on_bytes, self.reported = size, on_bytes, 0
+
+    def add(self, count: int) -> None:
+        count = min(count, self.size - self.reported)
+        if count > 0:
+            self.reported += count
+            self.on_bytes(count)
+
+    def finish(self) -> None:
+        self.add(self.size - self.reported)
 
 
 def _size(path: Path) -> int:
@@ -330,28 +563,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-class _ByteCounter:
-    """Characters read of one file -> its bytes read, reported as they grow.
-
-    Characters are scaled to the file's size (UTF-8 text has more bytes than
-    characters), so the count reaches the size exactly at the end of the file.
-    """
-
-    def __init__(self, size: int, chars: int, report: Callable[[int], None]) -> None:
-        self.size, self.chars, self.report = size, max(1, chars), report
-        self.read_chars = 0
-        self.reported = 0
-
-    def advance(self, chars: int) -> None:
-        self.read_chars += chars
-        done = min(self.size, self.size * self.read_chars // self.chars)
-        if done > self.reported:
-            self.report(done - self.reported)
-            self.reported = done
-
-    def finish(self) -> None:
-        if self.size > self.reported:
-            self.report(self.size - self.reported)
-            self.reported = self.size

@@ -79,7 +79,8 @@ CASES = {
     "duplicate-ids-in-jsonl": Case(
         {"dupes.jsonl": '{"id": "d1", "body": "First."}\n{"id": "d1", "body": "Second."}\n'},
         "dupes.jsonl",
-        "duplicate id 'd1'",
+        "duplicate id 'd1' (first in",
+        line=2,
         indexed=frozenset({"good", "d1"}),
     ),
     "duplicate-ids-across-files": Case(

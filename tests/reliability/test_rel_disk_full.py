@@ -9,6 +9,7 @@ disk is full takes a few seconds per variant.
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
 import subprocess
@@ -102,3 +103,53 @@ def test_full_disk_is_reported_in_one_clear_line(full_disk: Scenario) -> None:
     assert message.startswith("dossier: ")
     assert any(reason in message for reason in DISK_ERRORS)
     assert str(full_disk.index) in message
+
+
+# -- the same during a parallel rebuild (input over 4 MB: worker processes write) ---------
+
+REBUILD_ARTICLES = 7000  # ~7 MB of JSON Lines: a parallel build whose segments do not fit
+
+
+@pytest.fixture(scope="module", params=["tmpfs", "rlimit"])
+def full_disk_rebuild(request, session_kit, tmp_path_factory, require) -> Iterator[dict]:
+    root = tmp_path_factory.mktemp(f"rebuild-{request.param}")
+    disk = root / "disk"
+    disk.mkdir()
+    if request.param == "tmpfs":
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={TMPFS_SIZE}", "tmpfs", str(disk)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        require(mounted.returncode == 0, f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    kit = session_kit
+    try:
+        base_ids = kit.write_articles(root / "old" / "a.jsonl", BASE, seed=5, id_prefix="a")
+        index = disk / "index"
+        done = kit.run_dossier("index", root / "old", "--index", index)
+        assert done.returncode == 0, done.stderr
+        kit.write_articles(root / "new" / "b.jsonl", REBUILD_ARTICLES, seed=6, id_prefix="b")
+        extra = {"preexec_fn": _limit_file_size} if request.param == "rlimit" else {}
+        failed = kit.run_dossier("index", root / "new", "--index", index, "--rebuild", **extra)
+        yield {"index": index, "failed": failed, "base_ids": base_ids}
+    finally:
+        if request.param == "tmpfs":
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_full_disk_during_a_parallel_rebuild_is_one_line_and_the_old_index_serves(
+    full_disk_rebuild: dict,
+) -> None:
+    failed, index = full_disk_rebuild["failed"], full_disk_rebuild["index"]
+    assert failed.returncode == 2, failed
+    assert "Traceback" not in failed.stderr
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1, failed.stderr[-3000:]
+    assert lines[0].startswith("dossier: ") and str(index) in lines[0]
+    assert any(reason in lines[0] for reason in DISK_ERRORS), lines[0]
+    assert "instead of" not in lines[0], "a count, not the cause"
+    kept = {p.name for p in index.glob("gen-*")}
+    assert kept == {os.readlink(index / "CURRENT")}, "the failed generation is still on disk"
+    with SearchService(index) as service:
+        assert service.stats().documents == BASE
+        for doc_id in full_disk_rebuild["base_ids"][:5]:
+            assert service.document(doc_id).id == doc_id

@@ -185,3 +185,94 @@ def test_kill_9_during_rebuild_keeps_the_old_index_serving(kit, corpora, tmp_pat
     print(dict(outcomes))
     killed = sum(n for key, n in outcomes.items() if key.startswith("killed"))
     assert killed >= 3, f"too few kills landed while the rebuild ran: {dict(outcomes)}"
+
+
+# -- a parallel rebuild (input over PARALLEL_MIN_BYTES: several worker processes) ----------
+
+PARALLEL_ARTICLES = 7000  # ~7 MB of JSON Lines, above the 4 MB where workers start
+
+
+@pytest.fixture(scope="module")
+def parallel_corpus(tmp_path_factory: pytest.TempPathFactory, session_kit) -> dict:
+    """A small committed index, and an input big enough for a parallel rebuild."""
+    from indexer.index.writing import PARALLEL_MIN_BYTES
+
+    root = tmp_path_factory.mktemp("parallel")
+    old = set(session_kit.write_articles(root / "old" / "a.jsonl", 50, seed=21, id_prefix="o"))
+    session_kit.write_articles(root / "big" / "a.jsonl", PARALLEL_ARTICLES, seed=22, id_prefix="b")
+    assert (root / "big" / "a.jsonl").stat().st_size > PARALLEL_MIN_BYTES
+    done = session_kit.run_dossier("index", root / "old", "--index", root / "base")
+    assert done.returncode == 0, done.stderr
+    return {"root": root, "old": old}
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
+def test_stopped_parallel_rebuild_leaves_no_workers_no_lock_no_half_generation(
+    kit, parallel_corpus: dict, tmp_path: Path, signum: int
+) -> None:
+    """Workers die with the writer, the lock is free at once, the old index serves; a
+    SIGTERM or SIGINT stops the build in one line, with 128 + signal as exit status."""
+    rng = random.Random(signum)
+    root = parallel_corpus["root"]
+    for number in range(2):
+        index = tmp_path / f"round-{number}"
+        shutil.copytree(root / "base", index, symlinks=True)
+        before = os.readlink(index / "CURRENT")
+        process = kit.start_dossier(
+            "index", root / "big", "--index", index, "--rebuild", start_new_session=True
+        )
+        deadline = time.monotonic() + 120
+        while len(_children(process.pid)) < 2:  # the workers have started
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no worker processes started"
+            time.sleep(0.05)
+        workers = _children(process.pid)
+        time.sleep(rng.uniform(0.2, 2.5))
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=60)
+
+        deadline = time.monotonic() + 10
+        while _group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)  # leave no orphan behind, then fail
+            pytest.fail(f"workers outlived the writer: {sorted(workers)}")
+        if signum == signal.SIGKILL:
+            assert process.returncode == -signal.SIGKILL
+        else:
+            assert process.returncode == 128 + signum, err
+            assert "Traceback" not in err
+            lines = err.strip().splitlines()
+            assert len(lines) == 1, err
+            assert lines[0].startswith("dossier: stopped by ") and str(index) in lines[0]
+            assert {p.name for p in index.glob("gen-*")} == {before}, "half generation kept"
+        assert os.readlink(index / "CURRENT") == before
+        assert _state(index)[0] == parallel_corpus["old"]
+
+        again = kit.run_dossier("index", root / "old", "--index", index)
+        assert again.returncode == 0, again.stderr  # not "another process is writing"
+        assert "50 unchanged" in again.stdout
+        if signum == signal.SIGKILL:
+            assert f"took over the writer lock of pid {process.pid}" in again.stderr
+        shutil.rmtree(index)

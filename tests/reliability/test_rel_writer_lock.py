@@ -83,3 +83,56 @@ def test_wait_is_bounded_and_a_killed_writer_leaves_no_lock(kit, tmp_path: Path)
     assert after.returncode == 0, after.stderr
     with SearchService(index) as service:
         assert service.stats().documents == len(second_ids)
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
+
+
+def test_lock_left_by_a_killed_writer_is_taken_over_with_a_message(kit, tmp_path: Path) -> None:
+    """A writer killed before clearing writer.lock leaves its pid there; the kernel has
+    released the flock, so the next writer goes ahead and says whose lock it took."""
+    index = tmp_path / "index"
+    kit.write_articles(tmp_path / "a" / "a.jsonl", 5, seed=5, id_prefix="a")
+    index.mkdir()
+    dead = _dead_pid()
+    (index / "writer.lock").write_text(str(dead))
+    done = kit.run_dossier("index", tmp_path / "a", "--index", index)
+    assert done.returncode == 0, done.stderr
+    assert f"warning: took over the writer lock of pid {dead}" in done.stderr
+    assert (index / "writer.lock").read_text() == "", "a clean release leaves no pid behind"
+    again = kit.run_dossier("index", tmp_path / "a", "--index", index)
+    assert "took over" not in again.stderr
+
+
+def test_lock_held_by_leftovers_of_a_dead_writer_is_named_as_such(kit, tmp_path: Path) -> None:
+    """The flock is held but the pid in the file is gone: processes the writer started
+    (an older version's workers) still hold it; the message says so and how to end them."""
+    import subprocess
+    import sys
+
+    index = tmp_path / "index"
+    index.mkdir()
+    lock = index / "writer.lock"
+    lock.write_text(str(_dead_pid()))
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR); "
+         "fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)",
+         str(lock)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        kit.write_articles(tmp_path / "a" / "a.jsonl", 5, seed=6, id_prefix="a")
+        done = kit.run_dossier("index", tmp_path / "a", "--index", index)
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert done.returncode == 2
+    assert "no longer running" in done.stderr and str(lock) in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
