@@ -41,11 +41,13 @@ from indexer.ingest.documents import (
     iter_corpus_files,
     load_documents,
 )
+from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import Document, IncompleteIndexError, IndexUnavailableError
 
-PIPELINE_VERSION = "3"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "4"  # bump when cleaning/analysis changes, to re-index everything
 # 3: dates only from datelines (with provenance), mojibake repaired, every language
+# 4: stories (near-duplicates, ingest.duplicates)
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,
@@ -114,6 +116,18 @@ def _existing_documents(writer: IndexWriter) -> dict[str, tuple[str, str]]:
         reader.close()
 
 
+def _indexed_stories(writer: IndexWriter) -> StoryAssigner:
+    """The indexed articles' stories and signatures, which new articles are matched with."""
+    reader = writer.reader()
+    try:
+        return StoryAssigner.from_stored(
+            (fields["id"], fields.get("story"), fields.get("sketch"))
+            for fields in reader.all_stored_fields()
+        )
+    finally:
+        reader.close()
+
+
 def _under(path: str, roots: list[Path]) -> bool:
     resolved = Path(path).resolve()
     return any(resolved == root or root in resolved.parents for root in roots)
@@ -176,12 +190,14 @@ def build_index(
         writer = _open_writer(ix, workers, size)
         try:
             existing = {} if generation else _existing_documents(writer)
+            stories = StoryAssigner() if generation else _indexed_stories(writer)
             builder = DocumentBuilder(
                 gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
             )
             seen = _write_documents(
-                writer, paths, builder, existing, report, progress, fresh=generation is not None
-            )
+                writer, paths, builder, existing, report, progress,
+                fresh=generation is not None, stories=stories,
+            )  # fmt: skip
             changed = report.added + report.updated
             if prune and not generation:
                 changed += _prune(writer, paths, existing, seen, report)
@@ -212,6 +228,7 @@ def _write_documents(
     progress: Progress | None,
     *,
     fresh: bool = False,
+    stories: StoryAssigner | None = None,
 ) -> dict[str, str]:
     """Add or update every changed document; returns id -> path of every document seen.
 
@@ -241,6 +258,9 @@ def _write_documents(
             )
             continue
         seen[doc.id] = doc.path or "?"
+        if stories is not None:
+            doc.sketch = signature(doc.body)
+            doc.story = stories.assign(doc.id, doc.sketch)
         fields = document_fields(doc)
         if layout is not None:
             fields = {name: value for name, value in fields.items() if name in layout}
