@@ -30,7 +30,7 @@ from indexer.ingest.cleaning import strip_dateline
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
-THRESHOLD = 0.8  # estimated Jaccard similarity of the word 3-gram sets (eval/DUPLICATES.md)
+THRESHOLD = 0.7  # estimated Jaccard similarity of the word 3-gram sets (eval/DUPLICATES.md)
 MIN_WORDS = 12
 SEED = 1  # part of the stored signature's meaning: changing it needs a rebuild
 _WORD = re.compile(r"\w+")
