@@ -108,7 +108,9 @@ def measure(name: str, path: Path) -> CorpusFigures:
             continue
         if body in first_with_body:
             figures.raw_copies += 1
-            figures.raw_copies_collapsed += by_id[first_with_body[body]].story == by_id[doc_id].story
+            figures.raw_copies_collapsed += (
+                by_id[first_with_body[body]].story == by_id[doc_id].story
+            )
         else:
             first_with_body[body] = doc_id
     clean = Counter(a.body for a in articles)

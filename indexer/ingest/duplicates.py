@@ -38,7 +38,9 @@ _WORD = re.compile(r"\w+")
 
 def normalized_words(body: str) -> list[str]:
     """The words a sketch is made of: folded, without the dateline lead-in."""
-    return _WORD.findall(fold(strip_dateline(body)))
+    text = strip_dateline(body)
+    # fold() of ASCII text is its lower case; skipping its per-character pass halves the cost.
+    return _WORD.findall(text.lower() if text.isascii() else fold(text))
 
 
 def _shingle_hash(shingle: bytes) -> int:
