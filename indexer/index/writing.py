@@ -116,14 +116,14 @@ def _existing_documents(writer: IndexWriter) -> dict[str, tuple[str, str]]:
         reader.close()
 
 
-def _indexed_stories(writer: IndexWriter) -> StoryAssigner:
+def _indexed_stories(writer: IndexWriter) -> list[tuple[str, str | None, bytes | None]]:
     """The indexed articles' stories and signatures, which new articles are matched with."""
     reader = writer.reader()
     try:
-        return StoryAssigner.from_stored(
+        return [
             (fields["id"], fields.get("story"), fields.get("sketch"))
             for fields in reader.all_stored_fields()
-        )
+        ]
     finally:
         reader.close()
 
@@ -190,7 +190,7 @@ def build_index(
         writer = _open_writer(ix, workers, size)
         try:
             existing = {} if generation else _existing_documents(writer)
-            stories = StoryAssigner() if generation else _indexed_stories(writer)
+            stories = StoryAssigner(None if generation else lambda: _indexed_stories(writer))
             builder = DocumentBuilder(
                 gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
             )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,22 +97,28 @@ def similarity(first: bytes, second: bytes) -> float:
     return float(np.count_nonzero(a == b)) / len(a)
 
 
+StoredRows = Iterable[tuple[str, str | None, bytes | None]]  # (article id, story, signature)
+
+
 @dataclass
 class StoryAssigner:
-    """The indexed articles' signatures and stories, and the LSH that finds candidates."""
+    """The indexed articles' signatures and stories, and the LSH that finds candidates.
 
+    ``load`` gives the indexed articles' rows when first needed: a run that
+    changes nothing never reads them.
+    """
+
+    load: Callable[[], StoredRows] | None = None
     stories: dict[str, str] = field(default_factory=dict)  # article id -> story id
     signatures: dict[str, bytes] = field(default_factory=dict)
     members: dict[str, int] = field(default_factory=dict)  # story id -> articles
     _lsh: Any = None
 
-    @classmethod
-    def from_stored(cls, rows: Iterable[tuple[str, str | None, bytes | None]]) -> StoryAssigner:
-        """From (article id, story, signature) of the indexed articles."""
-        assigner = cls()
-        for doc_id, story, sig in rows:
-            assigner._add(doc_id, story or doc_id, sig or b"")
-        return assigner
+    def _loaded(self) -> None:
+        if self.load is not None:
+            load, self.load = self.load, None
+            for doc_id, story, sig in load():
+                self._add(doc_id, story or doc_id, sig or b"")
 
     def _index(self) -> Any:
         if self._lsh is None:
@@ -136,6 +142,7 @@ class StoryAssigner:
 
     def remove(self, doc_id: str) -> None:
         """Forget an article (deleted, or about to be matched again because it changed)."""
+        self._loaded()
         story = self.stories.pop(doc_id, None)
         if story is None:
             return
