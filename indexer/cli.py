@@ -21,6 +21,8 @@ from indexer.ingest.documents import DocumentBuilder, load_documents
 from indexer.ingest.gazetteer_suggestions import suggest_organizations
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import (
+    COLLAPSE_MODES,
+    DEFAULT_COLLAPSE,
     DEFAULT_PER_PAGE,
     DEFAULT_SORT,
     FACETS,
@@ -189,6 +191,7 @@ def _search_request(args: argparse.Namespace, limits: SearchLimits = LIMITS) -> 
         sort=args.sort,
         page=args.page,
         per_page=args.per_page,
+        collapse=args.collapse,
     )
     if not request.query and not request.has_filters():
         flags = ", ".join(f"--{facet.param}" for facet in FACETS)
@@ -216,6 +219,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         orgs = ", ".join(o.name for o in hit.organizations)
         print(f"\n{hit.rank:>3}. {hit.title}  [{hit.id}]")
         print(f"     {hit.date or 'undated'} · {hit.lang} · {hit.source or '-'} · {orgs or '-'}")
+        if hit.versions > 1 and request.collapse == "story":
+            print(f"     {hit.versions - 1} more version(s): --collapse none to list them")
         print(f"     {_terminal_marks(hit.snippet)}")
     print()
     for facet in result.facets.values():
@@ -323,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="date_to", help="latest date, YYYY-MM-DD")
     p.add_argument("--sort", choices=SORTS, default=DEFAULT_SORT,
                    help=f"{', '.join(SORTS)} (default %(default)s)")  # fmt: skip
+    p.add_argument("--collapse", choices=COLLAPSE_MODES, default=DEFAULT_COLLAPSE,
+                   help="story: each story (an article and its near-duplicates) once; "
+                   "none: every article (default %(default)s)")  # fmt: skip
     p.add_argument("--page", type=int, default=1,
                    help=f"result page, 1 to {LIMITS.max_page} (default %(default)s)")  # fmt: skip
     p.add_argument(

@@ -24,6 +24,10 @@ UNDATED = "undated"  # facet value of the year facet for articles without a date
 # Result orders, the default first, with the words the page shows for each.
 SORTS: dict[str, str] = {"relevance": "relevance", "date": "date, newest first"}
 DEFAULT_SORT = next(iter(SORTS))
+# Whether results show each story (an article and its near-duplicates) once, the default
+# first, with the words the page shows for each (search.collapse).
+COLLAPSE_MODES: dict[str, str] = {"story": "one result per story", "none": "every version"}
+DEFAULT_COLLAPSE = next(iter(COLLAPSE_MODES))
 
 
 class DossierError(Exception):
@@ -164,6 +168,8 @@ class Document:
     checksum: str | None = None
     date_source: str | None = None  # "record", "header" or "dateline"; None when undated
     repaired: bool = False  # cleaning repaired encoding damage in its text (not stored)
+    story: str | None = None  # id of its story (ingest.duplicates); None: its own id
+    sketch: bytes = b""  # MinHash signature of its body; empty when too short to compare
 
 
 @dataclass(slots=True, frozen=True)
@@ -182,6 +188,8 @@ class SearchRequest:
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
     snippets: bool = True
+    collapse: str = DEFAULT_COLLAPSE  # one of COLLAPSE_MODES
+    story: str | None = None  # only the versions of this story
 
     def selections(self) -> dict[str, tuple[str, ...]]:
         """The selected values of every facet, by facet name."""
@@ -189,7 +197,7 @@ class SearchRequest:
 
     def has_filters(self) -> bool:
         """Browsing (no query) needs at least one of these."""
-        return any(self.selections().values()) or bool(self.date_from or self.date_to)
+        return any(self.selections().values()) or bool(self.date_from or self.date_to or self.story)
 
 
 @dataclass(slots=True, frozen=True)
@@ -212,6 +220,18 @@ class Hit:
     snippet: str  # escaped text; the only markup is <mark>…</mark>
     title_html: str  # escaped title with <mark> on matches
     date_source: str | None = None  # "record", "header" or "dateline"
+    story: str | None = None  # its story's id (search.collapse)
+    versions: int = 1  # articles of its story among the results, itself included
+
+
+@dataclass(slots=True, frozen=True)
+class Version:
+    """Another article of the same story, as the document page lists it."""
+
+    id: str
+    title: str
+    source: str | None
+    date: str | None
 
 
 @dataclass(slots=True)
@@ -256,6 +276,8 @@ class DocumentView:
     organizations: list[OrganizationRef]
     path: str | None
     date_source: str | None = None  # "record", "header" or "dateline"
+    story: str | None = None
+    versions: list[Version] = field(default_factory=list)  # the story's other articles
 
 
 @dataclass(slots=True)

@@ -58,6 +58,20 @@ class SearchLinks:
             args["sort"] = sort
         return self._url(args)
 
+    def versions(self, story: str) -> str:
+        """The same search showing every version of one story ("N more versions")."""
+        args = self._args()
+        args.poplist("page")
+        args["story"] = story
+        args["collapse"] = "none"
+        return self._url(args)
+
+    def without_story(self) -> str:
+        args = self._args()
+        for param in ("page", "story", "collapse"):
+            args.poplist(param)
+        return self._url(args)
+
     def page(self, number: int) -> str:
         args = self._args()
         args.poplist("page")

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from indexer.model import DEFAULT_SORT, FACETS, SORTS, FacetSpec
+from indexer.model import (
+    COLLAPSE_MODES,
+    DEFAULT_COLLAPSE,
+    DEFAULT_SORT,
+    FACETS,
+    SORTS,
+    FacetSpec,
+    SearchLimits,
+)
 
 from .openapi_views import add_views
 from .suggest_openapi import suggest_paths, suggest_schemas
@@ -80,6 +88,24 @@ def schemas() -> dict[str, Any]:
             "organizations": {"type": "array", "items": _ref("OrganizationRef")},
             "score": {"type": "number"},
             "snippet": marked,
+            "story": {
+                "type": ["string", "null"],
+                "description": "Its story's id: the article and its near-duplicates share it.",
+            },
+            "versions": {
+                "type": "integer",
+                "minimum": 1,
+                "description": "Articles of its story among the results, itself included "
+                "(collapse=story shows one of them).",
+            },
+        }
+    )
+    version = _object(
+        {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "source": _NULLABLE_STRING,
+            "date": _PARTIAL_DATE,
         }
     )
     facet_value = _object(
@@ -129,6 +155,12 @@ def schemas() -> dict[str, Any]:
             "source": _NULLABLE_STRING,
             "url": _NULLABLE_STRING,
             "organizations": {"type": "array", "items": _ref("OrganizationRef")},
+            "story": {"type": ["string", "null"]},
+            "versions": {
+                "type": "array",
+                "items": version,
+                "description": "The other articles of its story (near-duplicates).",
+            },
         }
     )
     health = _object(
@@ -222,6 +254,17 @@ def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
         "from": query("from", day, "Earliest publication date, YYYY-MM-DD."),
         "to": query("to", day, "Latest publication date, YYYY-MM-DD."),
         "sort": query("sort", {"enum": list(SORTS), "default": DEFAULT_SORT}, "Order."),
+        "collapse": query(
+            "collapse",
+            {"enum": list(COLLAPSE_MODES), "default": DEFAULT_COLLAPSE},
+            "story: one hit per story (an article and its near-duplicates), its best-ranked "
+            "version, with totals and facet counts counting stories; none: every article.",
+        ),
+        "story": query(
+            "story",
+            {"type": "string", "minLength": 1, "maxLength": SearchLimits().max_filter_chars},
+            "Only the articles of this story (a hit's story).",
+        ),
         "page": query(
             "page",
             {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1},

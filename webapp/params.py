@@ -14,14 +14,24 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from indexer.model import DEFAULT_SORT, FACETS, SORTS, ParameterError, SearchLimits, SearchRequest
+from indexer.model import (
+    COLLAPSE_MODES,
+    DEFAULT_COLLAPSE,
+    DEFAULT_SORT,
+    FACETS,
+    SORTS,
+    ParameterError,
+    SearchLimits,
+    SearchRequest,
+)
 
 from .service import limits_from_config
 
 # Facet name (as the indexer reports it) → URL parameter, for the page's links.
 FACET_PARAMS: dict[str, str] = {facet.name: facet.param for facet in FACETS}
 SEARCH_PARAMS: tuple[str, ...] = (
-    "q", *(facet.param for facet in FACETS), "from", "to", "sort", "page", "per_page"
+    "q", *(facet.param for facet in FACETS), "from", "to", "sort", "page", "per_page",
+    "collapse", "story",
 )  # fmt: skip
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -49,6 +59,15 @@ def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -
     sort = args.get("sort", "") or DEFAULT_SORT
     if sort not in SORTS:
         raise ParameterError(f"sort={sort!r} is not one of {', '.join(SORTS)}.", parameter="sort")
+    collapse = args.get("collapse", "") or DEFAULT_COLLAPSE
+    if collapse not in COLLAPSE_MODES:
+        raise ParameterError(
+            f"collapse={collapse!r} is not one of {', '.join(COLLAPSE_MODES)}.",
+            parameter="collapse",
+        )
+    stories = _values(args, "story", limits)
+    if len(stories) > 1:
+        raise ParameterError("story is given more than once; give one story id.", parameter="story")
     page = _integer(args, "page", 1, limits.max_page, default=1)
     per_page = _integer(args, "per_page", 1, limits.max_per_page, default=limits.default_per_page)
     return SearchRequest(
@@ -58,6 +77,8 @@ def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -
         sort=sort,
         page=page,
         per_page=per_page,
+        collapse=collapse,
+        story=stories[0] if stories else None,
         **filters,  # type: ignore[arg-type]  # each a tuple[str, ...] field of SearchRequest
     )
 
@@ -81,6 +102,10 @@ def request_args(request: SearchRequest, default_per_page: int) -> MultiDict[str
         args.add("to", request.date_to.isoformat())
     if request.sort != DEFAULT_SORT:
         args.add("sort", request.sort)
+    if request.story:
+        args.add("story", request.story)
+    if request.collapse != DEFAULT_COLLAPSE:
+        args.add("collapse", request.collapse)
     if request.page != 1:
         args.add("page", str(request.page))
     if request.per_page != default_per_page:

@@ -49,6 +49,11 @@ def document_json(view: DocumentView) -> dict[str, Any]:
         "source": view.source,
         "url": view.url,
         "organizations": organizations_json(view.organizations),
+        "story": view.story,
+        "versions": [
+            {"id": v.id, "title": v.title, "source": v.source, "date": v.date}
+            for v in view.versions
+        ],
     }
 
 

@@ -42,6 +42,10 @@ def build_schema() -> Schema:
         "checksum": STORED(),
         "organizations": STORED(),
         "lang": ID(stored=True),
+        # The article's story (ingest.duplicates): a term to find its versions, a
+        # column to collapse results by; the MinHash signature that placed it there.
+        "story": ID(stored=True, sortable=True),
+        "sketch": STORED(),
         "source": ID(stored=True),
         "org": KEYWORD(commas=True, lowercase=False, scorable=False),
         "year": ID(),
@@ -74,6 +78,8 @@ def document_fields(doc: Document) -> dict[str, object]:
         "checksum": doc.checksum,
         "organizations": list(doc.organizations),
         "lang": lang,
+        "story": doc.story or doc.id,
+        "sketch": doc.sketch,
         "org": ",".join(doc.organizations),
         "year": year_of(doc.date) or UNDATED,
         "month": month_of(doc.date) or UNDATED,

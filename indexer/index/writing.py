@@ -44,11 +44,13 @@ from indexer.ingest.documents import (
     iter_corpus_files,
     load_documents,
 )
+from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import BuildInterrupted, Document, IncompleteIndexError, IndexUnavailableError
 
-PIPELINE_VERSION = "3"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "4"  # bump when cleaning/analysis changes, to re-index everything
 # 3: dates only from datelines (with provenance), mojibake repaired, every language
+# 4: stories (near-duplicates, ingest.duplicates)
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,
@@ -113,6 +115,18 @@ def _existing_documents(writer: IndexWriter) -> dict[str, tuple[str, str]]:
             fields["id"]: (fields.get("checksum") or "", fields.get("path") or "")
             for fields in reader.all_stored_fields()
         }
+    finally:
+        reader.close()
+
+
+def _indexed_stories(writer: IndexWriter) -> list[tuple[str, str | None, bytes | None]]:
+    """The indexed articles' stories and signatures, which new articles are matched with."""
+    reader = writer.reader()
+    try:
+        return [
+            (fields["id"], fields.get("story"), fields.get("sketch"))
+            for fields in reader.all_stored_fields()
+        ]
     finally:
         reader.close()
 
@@ -191,12 +205,13 @@ def build_index(
             writer = _open_writer(ix, workers, size, close_fds=(store.lock_fd,))
             try:
                 existing = {} if generation else _existing_documents(writer)
+                stories = StoryAssigner(None if generation else lambda: _indexed_stories(writer))
                 builder = DocumentBuilder(
                     gaz, salt=salt, known={k: digest for k, (digest, _) in existing.items()}
                 )
                 seen = _write_documents(
                     writer, paths, builder, existing, report, progress,
-                    fresh=generation is not None, follow_links=follow_links,
+                    fresh=generation is not None, follow_links=follow_links, stories=stories,
                 )  # fmt: skip
                 changed = report.added + report.updated
                 if prune and not generation:
@@ -236,6 +251,7 @@ def _write_documents(
     *,
     fresh: bool = False,
     follow_links: bool = False,
+    stories: StoryAssigner | None = None,
 ) -> dict[str, str]:
     """Add or update every changed document; returns id -> path of every document seen
     (none in a fresh build: one entry per article is memory a large archive can spare).
@@ -270,6 +286,9 @@ def _write_documents(
         if not fresh:  # pruning needs them; in a fresh build only the loader's record of
             seen[doc.id] = doc.path or "?"  # ids (which refuses duplicates) is kept
         documents += 1
+        if stories is not None:
+            doc.sketch = signature(doc.body)
+            doc.story = stories.assign(doc.id, doc.sketch)
         fields = document_fields(doc)
         if layout is not None:
             fields = {name: value for name, value in fields.items() if name in layout}

@@ -115,12 +115,15 @@ def count_facet(
     labeler: Callable[[str, str], str],
     *,
     restrict_prefix: str | None = None,
+    counts: dict[str, int] | None = None,
 ) -> Facet:
-    """Counts of each value of facet ``name`` within ``base``; selected values always listed."""
+    """Counts of each value of facet ``name`` within ``base`` (or ``counts``, when
+    counted otherwise: stories); selected values always listed."""
     selected = set(selected)
     facet = FACETS_BY_NAME[name]
     fieldname = facet.index_field
-    counts = cache.counts(fieldname, base)
+    if counts is None:
+        counts = cache.counts(fieldname, base)
     known = cache.values(fieldname)  # a selected value the index lacks is not listed
     values = []
     for value in [*counts, *(v for v in selected if v not in counts and v in known)]:

@@ -31,6 +31,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "organizations": organizations_json(hit.organizations),
         "score": round(float(hit.score), 4),
         "snippet": hit.snippet,
+        "story": hit.story,
+        "versions": hit.versions,
     }
 
 

@@ -28,6 +28,7 @@ from indexer.index.store import IndexStore
 from indexer.ingest.dates import date_key
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import (
+    COLLAPSE_MODES,
     FACETS,
     FACETS_BY_NAME,
     LANGUAGE_FACET,
@@ -50,6 +51,15 @@ from indexer.model import (
     SearchLimits,
     SearchRequest,
     SearchResult,
+    Version,
+)
+from indexer.search.collapse import (
+    StoryCodes,
+    collapse,
+    story_codes,
+    story_counts,
+    story_documents,
+    versions_in,
 )
 from indexer.search.execution import (
     Deadline,
@@ -114,6 +124,15 @@ class SearchService:
             raise ParameterError(f"sort must be one of {', '.join(SORTS)}", parameter="sort")
         if request.date_from and request.date_to and request.date_from > request.date_to:
             raise ParameterError("'from' is after 'to'", parameter="from")
+        if request.collapse not in COLLAPSE_MODES:
+            raise ParameterError(
+                f"collapse must be one of {', '.join(COLLAPSE_MODES)}", parameter="collapse"
+            )
+        if request.story is not None and not 0 < len(request.story) <= limits.max_filter_chars:
+            raise ParameterError(
+                f"story must be a story id of 1 to {limits.max_filter_chars} characters",
+                parameter="story",
+            )
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
@@ -147,10 +166,20 @@ class SearchService:
             filters = self._filters(generation, request)
             final = _intersect(matches, filters.values())
             execution.check_deadline()
-            facets = self._facets(generation, request, matches, filters)
+            stories = story_codes(generation.facets, searcher)
+            collapsing = request.collapse == "story"
+            facets = self._facets(
+                generation, request, matches, filters, stories if collapsing else None
+            )
             execution.check_deadline()
+            if collapsing:
+                final, versions = collapse(
+                    final, stories, self._ranking(execution, request, compiled, scores)
+                )
+            else:
+                versions = versions_in(final, stories)
             total = len(final)
-            hits = self._hits(execution, request, query, compiled, final, scores)
+            hits = self._hits(execution, request, query, compiled, final, scores, versions)
             suggestion = None
             if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
                 suggestion = self._suggest(
@@ -188,6 +217,8 @@ class SearchService:
             for name, values in request.selections().items()
             if values
         }
+        if request.story:
+            filters["story"] = story_documents(generation.searcher(), request.story)
         if request.date_from or request.date_to:
             # A document is in range when the whole period its date names is:
             # "2025-09" is inside September 2025, "2025" is not.
@@ -202,8 +233,10 @@ class SearchService:
         request: SearchRequest,
         matches: frozenset[int],
         filters: dict[str, frozenset[int]],
+        stories: StoryCodes | None = None,
     ) -> dict[str, Facet]:
-        """Every facet's counts, each over the matches narrowed by the *other* filters."""
+        """Every facet's counts, each over the matches narrowed by the *other* filters;
+        counts of stories, not articles, when ``stories`` is given (collapsed results)."""
         selected = request.selections()
         facets = {}
         for facet in FACETS:
@@ -214,9 +247,12 @@ class SearchService:
                     continue
                 prefix = outer[0] + "-"
             base = _intersect(matches, [v for k, v in filters.items() if k != facet.name])
+            counts = None
+            if stories is not None:
+                counts = story_counts(generation.facets, stories, facet.index_field, base)
             facets[facet.name] = count_facet(
                 facet.name, generation.facets, base, selected[facet.name], self._label,
-                restrict_prefix=prefix,
+                restrict_prefix=prefix, counts=counts,
             )  # fmt: skip
         return facets
 
@@ -224,6 +260,16 @@ class SearchService:
         if name == ORGANIZATION_FACET.name:
             return self.gazetteer.label(value)
         return default_label(name, value)
+
+    @staticmethod
+    def _ranking(
+        execution: QueryExecution, request: SearchRequest, compiled: CompiledQuery, scores: Scores
+    ) -> Callable[[int], tuple[float, int]]:
+        """The order ``_hits`` ranks by, as a key (higher first): which version of a story shows."""
+        if compiled.browse or request.sort == "date":
+            keys = execution.statistics.date_keys(execution.searcher)
+            return lambda docnum: (keys[docnum], docnum)
+        return lambda docnum: (scores.get(docnum, 0.0), -docnum)
 
     def _hits(
         self,
@@ -233,6 +279,7 @@ class SearchService:
         compiled: CompiledQuery,
         final: frozenset[int],
         scores: Scores,
+        versions: dict[int, int] | None = None,
     ) -> list[Hit]:
         searcher = execution.searcher
         start = (request.page - 1) * request.per_page
@@ -267,6 +314,8 @@ class SearchService:
                         fields.get("title") or "", lang, terms, title=True
                     ),
                     date_source=fields.get("date_source"),
+                    story=fields.get("story") or fields["id"],
+                    versions=(versions or {}).get(docnum, 1),
                 )
             )
         return hits
@@ -323,6 +372,8 @@ class SearchService:
             if docnum is None:
                 raise DocumentNotFoundError(f"no document with id {doc_id!r}")
             fields = searcher.stored_fields(docnum)
+            story = fields.get("story")
+            versions = _versions(searcher, story, docnum) if story else []
             terms = MatchTerms()
             if query.strip():
                 try:
@@ -349,6 +400,8 @@ class SearchService:
             organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
             path=fields.get("path"),
             date_source=fields.get("date_source"),
+            story=story or fields["id"],
+            versions=versions,
         )
 
     # --- completions and related articles (suggest.py, related.py) ---
@@ -473,6 +526,18 @@ def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQu
     for fieldname, text in execution.matched_terms(query):
         terms.add(fieldname, text)
     return terms
+
+
+def _versions(searcher: Searcher, story: str, docnum: int) -> list[Version]:
+    """The other articles of a story, oldest first (undated last), then by id."""
+    found = []
+    for other in story_documents(searcher, story) - {docnum}:
+        fields = searcher.stored_fields(other)
+        found.append(
+            Version(fields["id"], fields.get("title") or "", fields.get("source"),
+                    fields.get("date"))
+        )  # fmt: skip
+    return sorted(found, key=lambda v: (v.date is None, v.date or "", v.id))
 
 
 def _surface_form(searcher: Searcher, key: str) -> str | None:

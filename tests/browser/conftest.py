@@ -79,7 +79,10 @@ def _harbour_articles() -> list[dict[str, Any]]:
                     f"The harbour report number {n} covers container traffic, customs "
                     "inspections and grain terminals along the Caspian coast. Officials "
                     f"at the harbour expect {n * 3} more ferries next season.\n\n"
-                    "Freight forwarders said the harbour authority had cut waiting times."
+                    "Freight forwarders said the harbour authority had cut waiting times. "
+                    # Distinct enough not to be near-duplicates of each other (stories).
+                    f"Berth {n * 7} reopened after pier {n * 11 + 100} was dredged to "
+                    f"{n + 9} metres."
                 ),
                 "date": f"{2015 + n % 10}-{1 + n % 12:02d}-{1 + n % 28:02d}",
                 "lang": "en",

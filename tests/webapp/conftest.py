@@ -49,7 +49,9 @@ def _bulletins() -> list[dict[str, Any]]:
                 "body": (
                     f"The archive bulletin number {n} reports on regional cooperation, "
                     "customs checks and railway freight. Analysts of the bulletin "
-                    "discussed tariffs, harbours and grain exports at length."
+                    "discussed tariffs, harbours and grain exports at length. "
+                    # Distinct enough not to be near-duplicates of each other (stories).
+                    f"Edition {n} was compiled by desk {n * 7} in room {n * 13 + 100}."
                 ),
                 "date": f"{year}-{1 + n % 12:02d}-{1 + n % 27:02d}",
                 "lang": "en",
