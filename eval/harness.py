@@ -137,7 +137,11 @@ def dossier_run(collection: Collection, index_dir: Path, depth: int = DEPTH) -> 
     started = time.perf_counter()
     with SearchService(index_dir, limits=limits) as service:
         for qid, text in collection.topics.items():
-            request = SearchRequest(query=topic_query(text), per_page=depth, snippets=False)
+            # Every copy of a story is judged on its own in a test collection: rank them all
+            # (collapsing stories is the page's presentation, not the ranking measured here).
+            request = SearchRequest(
+                query=topic_query(text), per_page=depth, snippets=False, collapse="none"
+            )
             try:
                 result = service.search(request)
             except QueryError as exc:
