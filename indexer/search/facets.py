@@ -75,6 +75,11 @@ class FacetCache:
                 counts[value] = count
         return counts
 
+    def value_codes(self, fieldname: str) -> tuple[array, list[str]]:
+        """Each document's value of a single-valued field as a number (0: none), and the
+        values by number."""
+        return self._value_codes(fieldname)
+
     def _value_codes(self, fieldname: str) -> tuple[array, list[str]]:
         """Each document's value of a single-valued field as a number (0: none)."""
         table = self.values(fieldname)
@@ -115,12 +120,15 @@ def count_facet(
     labeler: Callable[[str, str], str],
     *,
     restrict_prefix: str | None = None,
+    counts: dict[str, int] | None = None,
 ) -> Facet:
-    """Counts of each value of facet ``name`` within ``base``; selected values always listed."""
+    """Counts of each value of facet ``name`` within ``base`` (or the ``counts`` already
+    taken, as the columnar search does); selected values always listed."""
     selected = set(selected)
     facet = FACETS_BY_NAME[name]
     fieldname = facet.index_field
-    counts = cache.counts(fieldname, base)
+    if counts is None:
+        counts = cache.counts(fieldname, base)
     known = cache.values(fieldname)  # a selected value the index lacks is not listed
     values = []
     for value in [*counts, *(v for v in selected if v not in counts and v in known)]:

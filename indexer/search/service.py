@@ -47,6 +47,7 @@ from indexer.model import (
     SearchRequest,
     SearchResult,
 )
+from indexer.search.columnar_search import search_columnar
 from indexer.search.execution import QueryExecution, Scores, newest_first, top_by_score
 from indexer.search.facets import count_facet, default_label
 from indexer.search.generations import Generation, SearcherManager
@@ -124,15 +125,33 @@ class SearchService:
             if compiled.browse and not request.has_filters():
                 raise QueryError("type a query, or choose a filter to browse the archive")
             execution = QueryExecution(searcher, generation.statistics)
-            scores, query, relaxed = self._scores(execution, compiled)
-            matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
-            filters = self._filters(generation, request)
-            final = _intersect(matches, filters.values())
-            facets = self._facets(generation, request, matches, filters)
-            total = len(final)
-            hits = self._hits(execution, request, query, compiled, final, scores)
+            columns = generation.columnar()
+            filters = None
+            if columns is not None and generation.facet_columns is not None:
+                found = search_columnar(columns, generation.facet_columns, execution, request,
+                                        compiled, self._label)  # fmt: skip
+                total, facets, query, relaxed = (
+                    found.total,
+                    found.facets,
+                    found.query,
+                    found.relaxed,
+                )
+                start = (request.page - 1) * request.per_page
+                hits = self._page_hits(
+                    execution, request, query, compiled, found.page, start, found.scores
+                )
+            else:  # no columnar postings (a read-only index of an older version)
+                scores, query, relaxed = self._scores(execution, compiled)
+                matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
+                filters = self._filters(generation, request)
+                final = _intersect(matches, filters.values())
+                facets = self._facets(generation, request, matches, filters)
+                total = len(final)
+                hits = self._hits(execution, request, query, compiled, final, scores)
             suggestion = None
             if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
+                if filters is None:
+                    filters = self._filters(generation, request)
                 suggestion = self._suggest(
                     searcher, generation, request, filters, 0 if relaxed else total
                 )
@@ -224,9 +243,24 @@ class SearchService:
             ranked = newest_first(keys, final, limit)
         else:
             ranked = top_by_score(scores, final, limit)
+        return self._page_hits(execution, request, query, compiled, ranked[start:limit], start,
+                               scores)  # fmt: skip
+
+    def _page_hits(
+        self,
+        execution: QueryExecution,
+        request: SearchRequest,
+        query: wq.Query,
+        compiled: CompiledQuery,
+        page: list[int],
+        start: int,
+        scores: Scores,
+    ) -> list[Hit]:
+        """The hits of one page's documents (ranked), with snippets when asked."""
+        searcher = execution.searcher
         terms = match_terms(execution, query, compiled) if request.snippets else MatchTerms()
         hits = []
-        for rank, docnum in enumerate(ranked[start:limit], start=start + 1):
+        for rank, docnum in enumerate(page, start=start + 1):
             fields = searcher.stored_fields(docnum)
             lang = fields.get("lang") or "en"
             hits.append(
