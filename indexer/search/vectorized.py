@@ -11,9 +11,10 @@ documents come from ``argpartition``. The numbers are exactly those of
 ``execution`` (same idf, average lengths, norms table, boosts, tie-break and
 summation order), and the execution tests compare both with Whoosh.
 
-Not vectorized, and run by ``execution`` (then turned into arrays): phrases
-(their positions are read from Whoosh's postings for the documents that have
-every word), Ors with a minimum match, and any other query type.
+Phrases find the documents that have every word here, then read and check
+positions from Whoosh's postings for those documents only (``execution``).
+Not vectorized, and run by ``execution`` (then turned into arrays): Ors with a
+minimum match, phrases with a slop, and any other query type.
 """
 
 from __future__ import annotations
@@ -168,7 +169,9 @@ class VectorizedExecution:
         if isinstance(q, wq.Prefix | wq.Wildcard):
             words = self.fallback._expansions(q)
             return self._sum([self._term(q.fieldname, w) for w in words]).scaled(q.boost)
-        return Matches.of(self.fallback._eval(q, None))  # phrases and the rest
+        if isinstance(q, wq.Phrase) and q.slop == 1:
+            return self._phrase(q)
+        return Matches.of(self.fallback._eval(q, None))  # the rest
 
     def _and(self, subqueries: list[wq.Query]) -> Matches:
         negatives = [self._eval(c.query) for c in subqueries if isinstance(c, wq.Not)]
@@ -191,6 +194,19 @@ class VectorizedExecution:
         if negatives:  # each NOT part is Whoosh's InverseMatcher, which scores 1.0
             result = Matches(result.docs, result.scores + len(negatives))
         return result
+
+    def _phrase(self, q: wq.Phrase) -> Matches:
+        """The documents with every word come from the arrays; only for those are the
+        positions read (from Whoosh's postings) and checked, by ``execution._phrase``."""
+        candidates: np.ndarray | None = None
+        for word in q.words:
+            docs = self._term(q.fieldname, word).docs
+            candidates = docs if candidates is None else candidates[_locate(candidates, docs)[0]]
+            if not len(candidates):
+                return EMPTY
+        if candidates is None:
+            return EMPTY
+        return Matches.of(self.fallback._phrase(q, candidates.tolist()))
 
     # --- leaves ---
 
