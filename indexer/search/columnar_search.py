@@ -36,6 +36,7 @@ class Found:
     facets: dict[str, Facet]
     query: wq.Query
     relaxed: bool
+    execution: VectorizedExecution  # for the page's highlighting
 
 
 class FacetColumns:
@@ -106,11 +107,11 @@ def search_columnar(
 ) -> Found:
     size = columns.size
     query, relaxed = compiled.query, False
+    vectorized = VectorizedExecution(columns, execution)
     if compiled.browse:
         matches = None
         matched = columns.live
     else:
-        vectorized = VectorizedExecution(columns, execution)
         matches = vectorized.matches(compiled.query)
         if not len(matches) and compiled.relaxed is not None:
             loose = vectorized.matches(compiled.relaxed)
@@ -136,7 +137,7 @@ def search_columnar(
         if matches is not None:
             found = np.searchsorted(matches.docs, page)
             scores = dict(zip(page, matches.scores[found].tolist(), strict=True))
-    return Found(len(docs), page, scores, facets, query, relaxed)
+    return Found(len(docs), page, scores, facets, query, relaxed, vectorized)
 
 
 def _filters(

@@ -53,6 +53,7 @@ from indexer.search.facets import count_facet, default_label
 from indexer.search.generations import Generation, SearcherManager
 from indexer.search.highlight import Highlighter, MatchTerms
 from indexer.search.parsing import CompiledQuery, QueryCompiler
+from indexer.search.vectorized import VectorizedExecution
 
 T = TypeVar("T")
 RETRIES = 3
@@ -138,7 +139,7 @@ class SearchService:
                 )
                 start = (request.page - 1) * request.per_page
                 hits = self._page_hits(
-                    execution, request, query, compiled, found.page, start, found.scores
+                    found.execution, request, query, compiled, found.page, start, found.scores
                 )
             else:  # no columnar postings (a read-only index of an older version)
                 scores, query, relaxed = self._scores(execution, compiled)
@@ -248,7 +249,7 @@ class SearchService:
 
     def _page_hits(
         self,
-        execution: QueryExecution,
+        execution: QueryExecution | VectorizedExecution,
         request: SearchRequest,
         query: wq.Query,
         compiled: CompiledQuery,
@@ -399,7 +400,9 @@ class SearchService:
         return {"status": "ok", "documents": documents, "generation": name}
 
 
-def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQuery) -> MatchTerms:
+def match_terms(
+    execution: QueryExecution | VectorizedExecution, query: wq.Query, compiled: CompiledQuery
+) -> MatchTerms:
     """Index terms of the positive parts of ``query`` (expanded prefixes/fuzzy included)."""
     terms = MatchTerms(organizations=set(compiled.organizations))
     for fieldname, text in execution.matched_terms(query):

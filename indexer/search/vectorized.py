@@ -30,7 +30,13 @@ from whoosh.searching import Searcher
 
 from indexer.index.columnar import SegmentColumns, open_companion
 from indexer.ingest.dates import key_bounds
-from indexer.search.execution import IndexStatistics, QueryExecution, Scores, _plain_or
+from indexer.search.execution import (
+    IndexStatistics,
+    QueryExecution,
+    Scores,
+    _as_text,
+    _plain_or,
+)
 from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive
 
 # Below this share of the index, parts are merged by sorting them; above, through dense arrays.
@@ -210,15 +216,53 @@ class VectorizedExecution:
 
     # --- leaves ---
 
+    def _bytes(self, fieldname: str, text: str | bytes) -> bytes | None:
+        if isinstance(text, bytes):
+            return text
+        try:
+            return bytes(self.searcher.schema[fieldname].to_bytes(text))
+        except (KeyError, ValueError):
+            return None
+
+    def _exists(self, fieldname: str, text: str | bytes) -> bool:
+        btext = self._bytes(fieldname, text)
+        return btext is not None and any(
+            columns.term(fieldname, btext) is not None for columns, _, _ in self.columns.segments
+        )
+
+    def matched_terms(self, query: wq.Query) -> list[tuple[str, str]]:
+        """``execution.matched_terms``, each term looked up in the arrays."""
+        out: list[tuple[str, str]] = []
+
+        def walk(node: wq.Query) -> None:
+            if isinstance(node, wq.Not):
+                return
+            if isinstance(node, wq.AndNot):
+                walk(node.a)
+                return
+            if isinstance(node, wq.Term | wq.Phrase):
+                words = [node.text] if isinstance(node, wq.Term) else list(node.words)
+                out.extend(
+                    (node.fieldname, _as_text(w)) for w in words if self._exists(node.fieldname, w)
+                )
+                return
+            if isinstance(node, wq.Prefix | wq.Wildcard):
+                out.extend((node.fieldname, _as_text(w)) for w in self.fallback._expansions(node))
+                return
+            if node.is_leaf():
+                out.extend(self.fallback.matched_terms(node))
+                return
+            for child in node.children():
+                walk(child)
+
+        walk(query)
+        return out
+
     def _term(self, fieldname: str, text: str | bytes) -> Matches:
         """BM25 of one term in every live document that has it (as ``execution._term``)."""
-        if isinstance(text, bytes):
-            btext = text
-        else:
-            try:
-                btext = self.searcher.schema[fieldname].to_bytes(text)
-            except (KeyError, ValueError):
-                return EMPTY
+        btext = self._bytes(fieldname, text)
+        if btext is None:
+            return EMPTY
         found = []
         frequency = 0
         for columns, offset, deleted in self.columns.segments:
