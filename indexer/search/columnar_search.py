@@ -48,6 +48,7 @@ class FacetColumns:
         self._lock = threading.Lock()
         self._codes: dict[str, tuple[np.ndarray, list[str], dict[str, int]]] = {}
         self._docs: dict[str, dict[str, np.ndarray]] = {}
+        self._csr: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
 
     def codes(self, fieldname: str) -> tuple[np.ndarray, list[str], dict[str, int]]:
         with self._lock:
@@ -89,12 +90,25 @@ class FacetColumns:
             codes, names, _ = self.codes(fieldname)
             counted = np.bincount(codes[base], minlength=len(names))
             return {names[c]: int(counted[c]) for c in np.flatnonzero(counted) if c}
-        counts = {}
-        for value, docs in self.docs(fieldname).items():
-            count = int(np.count_nonzero(base[docs]))
-            if count:
-                counts[value] = count
-        return counts
+        names, docs, owner = self.csr(fieldname)
+        counted = np.bincount(owner[base[docs]], minlength=len(names))
+        return {names[i]: int(counted[i]) for i in np.flatnonzero(counted)}
+
+    def csr(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """A multi-valued facet as (values, every value's documents one after another,
+        the value of each of those entries): one bincount counts every value."""
+        with self._lock:
+            found = self._csr.get(fieldname)
+        if found is None:
+            table = self.docs(fieldname)
+            names = list(table)
+            arrays = [table[name] for name in names]
+            docs = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+            owner = np.repeat(np.arange(len(names)), [len(a) for a in arrays])
+            found = (names, docs, owner)
+            with self._lock:
+                self._csr[fieldname] = found
+        return found
 
 
 def search_columnar(
