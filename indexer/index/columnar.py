@@ -103,9 +103,14 @@ class SegmentColumns:
             lengths.reshape(len(self.length_rows), self.doccount) if lengths.size else None
         )
         self.dates = _map(path / "dates.bin", np.uint32)
+        # Positions (optional: companions built from Whoosh's postings have none): each
+        # term's occurrences, posting after posting, from the term's first (-1: none).
+        positions = path / "term_positions.bin"
+        self._term_positions = _map(positions, np.int64) if positions.exists() else None
+        self._positions = _map(path / "positions.bin", np.int32) if positions.exists() else None
 
-    def term(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:
-        """(document numbers, weights) of a term in this segment, or None when it lacks it."""
+    def row(self, fieldname: str, btext: bytes) -> int | None:
+        """The term's row in this segment's term table, or None when it lacks the term."""
         found = self.fields.get(fieldname)
         if found is None:
             return None
@@ -115,10 +120,40 @@ class SegmentColumns:
         while at < high and self.hashes[at] == key:
             start, end = self.term_offsets[at]
             if self.terms[start:end].tobytes() == btext:
-                first, count = self.postings[at]
-                return self.docs[first : first + count], self.weights[first : first + count]
+                return at
             at += 1
         return None
+
+    def term(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document numbers, weights) of a term in this segment, or None when it lacks it."""
+        at = self.row(fieldname, btext)
+        if at is None:
+            return None
+        first, count = self.postings[at]
+        return self.docs[first : first + count], self.weights[first : first + count]
+
+    @property
+    def has_positions(self) -> bool:
+        return self._term_positions is not None
+
+    def positions(self, at: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(document, position) of every occurrence of term row ``at`` in ``docs`` (sorted
+        segment document numbers that all have the term), or None without positions."""
+        if self._term_positions is None or self._positions is None:
+            return None
+        if self._term_positions[at] < 0:
+            return None
+        first, count = self.postings[at]
+        term_docs = self.docs[first : first + count]
+        frequencies = self.weights[first : first + count].astype(np.int64)
+        before = np.cumsum(frequencies) - frequencies  # each posting's first position
+        which = np.searchsorted(term_docs, docs)
+        counts = frequencies[which]
+        starts = self._term_positions[at] + before[which]
+        total = int(counts.sum())
+        ends = np.cumsum(counts)
+        gather = np.repeat(starts - (ends - counts), counts) + np.arange(total)
+        return np.repeat(docs, counts), self._positions[gather]
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """One length byte per document (zeros when the segment has no lengths for it)."""
@@ -186,35 +221,53 @@ class _Builder:
         self.temp.mkdir()
         self.docs = open(self.temp / "docs.bin", "wb")  # noqa: SIM115  # closed in commit/abort
         self.weights = open(self.temp / "weights.bin", "wb")  # noqa: SIM115
-        self.fields: dict[str, list[tuple[int, int, int, int, int]]] = {}
+        self.positions: BinaryIO | None = None
+        self.term_positions: list[int] = []  # per term in add order: first position or -1
+        self.positions_written = 0
+        self.fields: dict[str, list[tuple[int, int, int, int, int, int]]] = {}
         self.blob = bytearray()
         self.written = 0
 
     def add_term(
-        self, fieldname: str, btext: bytes, ids: Sequence[int], weights: Sequence[float]
+        self,
+        fieldname: str,
+        btext: bytes,
+        ids: Sequence[int],
+        weights: Sequence[float],
+        positions: Sequence[int] | None = None,
     ) -> None:
+        if positions is None:
+            self.term_positions.append(-1)
+        else:
+            if self.positions is None:
+                self.positions = open(self.temp / "positions.bin", "wb")  # noqa: SIM115
+            self.positions.write(np.asarray(positions, dtype=np.int32).tobytes())
+            self.term_positions.append(self.positions_written)
+            self.positions_written += len(positions)
         count = len(ids)
         self.docs.write(np.asarray(ids, dtype=np.int32).tobytes())
         self.weights.write(np.asarray(weights, dtype=np.float32).tobytes())
         start = len(self.blob)
         self.fields.setdefault(fieldname, []).append(
-            (term_hash(btext), start, start + len(btext), self.written, count)
-        )
+            (term_hash(btext), start, start + len(btext), self.written, count,
+             len(self.term_positions) - 1)
+        )  # fmt: skip
         self.blob += btext
         self.written += count
 
     def commit(self, lengths: Callable[[str], bytes], dates: Sequence[int] | None) -> Path:
-        for handle in (self.docs, self.weights):
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
-        rows: list[tuple[int, int, int, int, int]] = []
+        for handle in (self.docs, self.weights, self.positions):
+            if handle is not None:
+                handle.flush()
+                os.fsync(handle.fileno())
+                handle.close()
+        rows: list[tuple[int, int, int, int, int, int]] = []
         ranges: dict[str, tuple[int, int]] = {}
         for fieldname in sorted(self.fields):
             terms = sorted(self.fields[fieldname])
             ranges[fieldname] = (len(rows), len(rows) + len(terms))
             rows.extend(terms)
-        table = np.array(rows, dtype=np.uint64).reshape(-1, 5)
+        table = np.array(rows, dtype=np.uint64).reshape(-1, 6)
         schema = self.schema
         scorable = [name for name in schema.names() if schema[name].scorable]
         directory = self.temp
@@ -226,6 +279,11 @@ class _Builder:
             out.write(table[:, 1:3].astype(np.int64).tobytes())
         with _Out(directory / "postings.bin") as out:
             out.write(table[:, 3:5].astype(np.int64).tobytes())
+        if self.positions is not None:
+            order = table[:, 5].astype(np.int64)  # each row's place in add order
+            firsts = np.array(self.term_positions, dtype=np.int64)
+            with _Out(directory / "term_positions.bin") as out:
+                out.write(firsts[order].tobytes())
         with _Out(directory / "lengths.bin") as out:
             for name in scorable:
                 out.write(lengths(name))
@@ -247,9 +305,10 @@ class _Builder:
         return self.final
 
     def abort(self) -> None:
-        for handle in (self.docs, self.weights):
-            with contextlib.suppress(OSError):
-                handle.close()
+        for handle in (self.docs, self.weights, self.positions):
+            if handle is not None:
+                with contextlib.suppress(OSError):
+                    handle.close()
         shutil.rmtree(self.temp, ignore_errors=True)
 
 
@@ -273,26 +332,54 @@ class CompanionSink(PostingSink):
         current: tuple[str, bytes] | None = None
         ids: array[int] = array("i")
         weights: array[float] = array("f")
+        positions: array[int] | None = None
+        decode: Callable[[bytes], Sequence[int]] | None = None
         for item in postings:
             yield item
-            fieldname, btext, docnum, weight, _ = item
+            fieldname, btext, docnum, weight, value = item
             if docnum < 0:  # Whoosh's spelling-word marker, not a posting
                 continue
             if current is None or current[1] != btext or current[0] != fieldname:
                 if current is not None:
-                    self._add(*current, ids, weights)
+                    self._add(*current, ids, weights, positions)
+                if current is None or current[0] != fieldname:
+                    decode = self._decoder(fieldname)
                 current = (fieldname, btext)
                 ids, weights = array("i"), array("f")
+                positions = None if decode is None else array("i")
             ids.append(docnum)
             weights.append(weight)
+            if positions is not None and decode is not None:
+                found = decode(value)
+                if len(found) != weight:  # a field boost: weights are not counts
+                    positions = None
+                else:
+                    positions.extend(found)  # absolute positions
         if current is not None:
-            self._add(*current, ids, weights)
+            self._add(*current, ids, weights, positions)
 
-    def _add(self, fieldname: str, btext: bytes, ids: array[int], weights: array[float]) -> None:
+    def _decoder(self, fieldname: str) -> Callable[[bytes], Sequence[int]] | None:
+        """Whoosh's decoder of a field's encoded positions, for phrase fields."""
+        if self.builder is None or fieldname not in self.builder.schema:
+            return None
+        fmt = self.builder.schema[fieldname].format
+        if fmt is None or not fmt.supports("positions"):
+            return None
+        decoder: Callable[[bytes], Sequence[int]] = fmt.decoder("positions")
+        return decoder
+
+    def _add(
+        self,
+        fieldname: str,
+        btext: bytes,
+        ids: array[int],
+        weights: array[float],
+        positions: array[int] | None,
+    ) -> None:
         if self.builder is None:
             return
         try:
-            self.builder.add_term(fieldname, btext, ids, weights)
+            self.builder.add_term(fieldname, btext, ids, weights, positions)
         except OSError:
             self._drop()
 

@@ -202,17 +202,47 @@ class VectorizedExecution:
         return result
 
     def _phrase(self, q: wq.Phrase) -> Matches:
-        """The documents with every word come from the arrays; only for those are the
-        positions read (from Whoosh's postings) and checked, by ``execution._phrase``."""
-        candidates: np.ndarray | None = None
-        for word in q.words:
-            docs = self._term(q.fieldname, word).docs
-            candidates = docs if candidates is None else candidates[_locate(candidates, docs)[0]]
-            if not len(candidates):
-                return EMPTY
-        if candidates is None:
+        """Documents with the words at consecutive positions, scored as the sum of the
+        words' scores (``execution._phrase``). The documents with every word come from
+        the arrays; their positions from the companions' position arrays, or, for a
+        segment without them, from Whoosh's postings (``execution._phrase``)."""
+        words = [self._bytes(q.fieldname, w) for w in q.words]
+        if not words or any(w is None for w in words):
             return EMPTY
-        return Matches.of(self.fallback._phrase(q, candidates.tolist()))
+        parts = [self._term(q.fieldname, w) for w in q.words]
+        candidates = parts[0].docs
+        for part in parts[1:]:
+            candidates = candidates[_locate(candidates, part.docs)[0]]
+        if not len(candidates):
+            return EMPTY
+        found = []
+        for columns, offset, _ in self.columns.segments:
+            low, high = np.searchsorted(candidates, [offset, offset + columns.doccount])
+            if low == high:
+                continue
+            local = candidates[low:high] - offset
+            keys = None
+            for i, word in enumerate(words):
+                assert word is not None
+                at = columns.row(q.fieldname, word)
+                occurrences = None if at is None else columns.positions(at, local)
+                if occurrences is None:  # no positions here: Whoosh's postings
+                    return Matches.of(self.fallback._phrase(q, candidates.tolist()))
+                docs, positions = occurrences
+                # (document, position of the phrase's first word) as one number
+                key = (docs.astype(np.int64) << 32) | (positions.astype(np.int64) + len(words) - i)
+                keys = key if keys is None else np.intersect1d(keys, key)
+                if not len(keys):
+                    break
+            if keys is not None and len(keys):
+                found.append(np.unique(keys >> 32) + offset)
+        if not found:
+            return EMPTY
+        docs = np.concatenate(found)
+        total = parts[0].scores[np.searchsorted(parts[0].docs, docs)]
+        for part in parts[1:]:
+            total = total + part.scores[np.searchsorted(part.docs, docs)]
+        return Matches(docs, total * q.boost)
 
     # --- leaves ---
 

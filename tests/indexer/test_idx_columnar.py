@@ -164,14 +164,20 @@ def test_an_index_without_companions_gets_them_on_open(tmp_path: Path) -> None:
     """An index written by the previous version has no companions: the first reader
     builds them (atomically) and answers exactly as before."""
     built = _build(tmp_path)
+    requests = [SearchRequest(query=q, per_page=50) for q in ("security", '"security service"')]
     with SearchService(built.root) as service:
-        before = service.search(SearchRequest(query="security", per_page=50))
+        before = [service.search(r) for r in requests]
     for name in _companions(built.root):
         shutil.rmtree(_generation_dir(built.root) / name)
     with SearchService(built.root) as service:
-        after = service.search(SearchRequest(query="security", per_page=50))
+        after = [service.search(r) for r in requests]  # the phrase: positions from Whoosh
         assert _companions(built.root) == _segment_ids(service)
-    assert [(h.id, h.score) for h in after.hits] == [(h.id, h.score) for h in before.hits]
+        with service.manager.acquire() as generation:
+            columns = generation.columnar()
+            assert columns is not None and not columns.segments[0][0].has_positions
+    for old, new in zip(before, after, strict=True):
+        assert new.total == old.total > 0
+        assert [(h.id, h.score) for h in new.hits] == [(h.id, h.score) for h in old.hits]
     for name in _companions(built.root):
         assert SegmentColumns(_generation_dir(built.root) / name).doccount > 0
     # `dossier index` over such an index upgrades it too, and says so.
@@ -225,3 +231,34 @@ def test_term_lookup_checks_the_term_not_only_its_hash(service: SearchService) -
         docs, weights = segment.term("folded", b"security")
         assert len(docs) == len(weights) and np.all(np.diff(docs) > 0)
     assert isinstance(wq.Term("folded", "x"), wq.Term)
+
+
+def test_positions_are_whooshs(service: SearchService) -> None:
+    """The companions written with the segments hold every phrase field's positions,
+    equal to those Whoosh decodes from its own postings."""
+    with service.manager.acquire() as generation:
+        columns = generation.columnar()
+        assert columns is not None
+        checked = 0
+        for (segment, _, _), (reader, _) in zip(
+            columns.segments, generation.searcher().reader().leaf_readers(), strict=True
+        ):
+            assert segment.has_positions
+            for fieldname, word in [("body_en", "secur"), ("folded", "forum"), ("title_de", "eu")]:
+                at = segment.row(fieldname, word.encode())
+                if at is None:
+                    continue
+                docs, _ = segment.term(fieldname, word.encode())
+                found_docs, positions = segment.positions(at, np.asarray(docs))
+                ours: dict[int, list[int]] = {}
+                for d, p in zip(found_docs.tolist(), positions.tolist(), strict=True):
+                    ours.setdefault(d, []).append(p)
+                matcher = reader.postings(fieldname, word)
+                theirs = {}
+                while matcher.is_active():
+                    theirs[matcher.id()] = list(matcher.value_as("positions"))
+                    matcher.next()
+                live = {d: ps for d, ps in ours.items() if not reader.is_deleted(d)}
+                assert live == theirs
+                checked += 1
+        assert checked >= 2
