@@ -41,6 +41,7 @@ from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive
 
 # Below this share of the index, parts are merged by sorting them; above, through dense arrays.
 SPARSE_SHARE = 16
+EXPANSIONS_KEPT = 4096  # prefix/wildcard expansions remembered per generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,7 @@ class ColumnarIndex:
                 self.live[offset : offset + columns.doccount] &= ~deleted_local
             self.segments.append((columns, offset, deleted_local))
         self._lock = threading.Lock()
+        self._expanded: dict[tuple[str, str, str], list[bytes]] = {}
         self._norms: dict[str, np.ndarray] = {}
         self._dates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -100,6 +102,21 @@ class ColumnarIndex:
             found = np.array(self.statistics.norms(searcher, fieldname), dtype=np.float64)
             with self._lock:
                 self._norms[fieldname] = found
+        return found
+
+    def expansions(self, q: wq.Prefix | wq.Wildcard, execution: QueryExecution) -> list[bytes]:
+        """The words a prefix or wildcard expands to, walked in Whoosh's lexicon once per
+        generation (the walk is most of a prefix query's time; the lexicon of a
+        generation never changes). The latest EXPANSIONS_KEPT are kept."""
+        key = (q.fieldname, type(q).__name__, q.text)
+        with self._lock:
+            found = self._expanded.get(key)
+        if found is None:
+            found = execution._expansions(q)
+            with self._lock:
+                if len(self._expanded) >= EXPANSIONS_KEPT:
+                    self._expanded.pop(next(iter(self._expanded)))
+                self._expanded[key] = found
         return found
 
     def dates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -173,7 +190,7 @@ class VectorizedExecution:
             docs = np.flatnonzero(keep)
             return Matches(docs, np.ones(len(docs)))
         if isinstance(q, wq.Prefix | wq.Wildcard):
-            words = self.fallback._expansions(q)
+            words = self.columns.expansions(q, self.fallback)
             return self._sum([self._term(q.fieldname, w) for w in words]).scaled(q.boost)
         if isinstance(q, wq.Phrase) and q.slop == 1:
             return self._phrase(q)
@@ -277,7 +294,8 @@ class VectorizedExecution:
                 )
                 return
             if isinstance(node, wq.Prefix | wq.Wildcard):
-                out.extend((node.fieldname, _as_text(w)) for w in self.fallback._expansions(node))
+                words = self.columns.expansions(node, self.fallback)
+                out.extend((node.fieldname, _as_text(w)) for w in words)
                 return
             if node.is_leaf():
                 out.extend(self.fallback.matched_terms(node))
