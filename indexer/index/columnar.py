@@ -186,7 +186,13 @@ def open_companion(generation: Path, reader: IndexReader, *, build: bool = True)
     if not build:
         raise ValueError(f"{path} does not match its segment")
     log.warning("building columnar postings for %s (written by an older version)", path.name)
-    return SegmentColumns(write_companion(generation, reader))
+    try:
+        return SegmentColumns(write_companion(generation, reader))
+    except OSError:
+        columns = SegmentColumns(path)  # another process renamed its copy in first
+        if columns.doccount != reader.doc_count_all():
+            raise
+        return columns
 
 
 def write_companion(generation: Path, reader: IndexReader) -> Path:

@@ -262,3 +262,34 @@ def test_positions_are_whooshs(service: SearchService) -> None:
                 assert live == theirs
                 checked += 1
         assert checked >= 2
+
+
+def test_readers_building_the_same_companions_at_once_all_answer(tmp_path: Path) -> None:
+    """Three processes open an index without companions at the same moment: each builds
+    them (or takes another's copy), all answer alike, and one whole copy remains."""
+    built = _build(tmp_path)
+    with SearchService(built.root) as service:
+        expected = service.search(SearchRequest(query="security")).total
+    for name in _companions(built.root):
+        shutil.rmtree(_generation_dir(built.root) / name)
+    script = (
+        "import sys\n"
+        "from indexer import SearchRequest, SearchService\n"
+        "with SearchService(sys.argv[1]) as s:\n"
+        "    print(s.search(SearchRequest(query='security')).total)\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(built.root)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    totals = [int(child.communicate(timeout=120)[0].strip()) for child in children]
+    assert totals == [expected] * 3
+    with SearchService(built.root) as service:
+        assert _companions(built.root) == _segment_ids(service)
+    leftovers = [p for p in _generation_dir(built.root).iterdir() if p.name.startswith(".")]
+    assert leftovers == []
