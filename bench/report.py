@@ -171,9 +171,15 @@ def write_results(results: Any, out: Path, plot: Path) -> str:
     return text
 
 
-# Sections other scripts write, at the end of the file, in this order: bench/views.py's,
-# the hand-measured streaming figures (bench/stream_memory.py), bench/suggest.py's.
-KEPT_STARTS = ("\n## Analyst views", "\n## Streaming", "\n" + SUGGEST_MARKER)
+# Sections other scripts write, at the end of the file, in this order: the engine's
+# before/after (bench/ab.py), bench/views.py's, the hand-measured streaming figures
+# (bench/stream_memory.py), bench/suggest.py's.
+KEPT_STARTS = (
+    "\n## Columnar engine",
+    "\n## Analyst views",
+    "\n## Streaming",
+    "\n" + SUGGEST_MARKER,
+)
 
 
 def _kept_sections(out: Path) -> str:

@@ -111,7 +111,12 @@ class IndexStore:
         current = self.current_generation()
         if current is None:
             return 0
-        return sum(p.stat().st_size for p in current.iterdir() if p.is_file())
+        total = 0
+        for path in current.rglob("*"):  # the columnar companions are directories in it
+            with contextlib.suppress(FileNotFoundError):  # a writer removed it meanwhile
+                if path.is_file():
+                    total += path.stat().st_size
+        return total
 
     @contextlib.contextmanager
     def writer_lock(self, wait: float = 0.0) -> Iterator[int | None]:

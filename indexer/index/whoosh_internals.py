@@ -121,10 +121,20 @@ def segment_lengths(reader: IndexReader, fieldname: str) -> bytes:
 def segment_uint_column(reader: IndexReader, fieldname: str) -> array:
     """A segment's unsigned 32-bit column (``date_sort``) as an array, 0 where missing."""
     doccount = reader.doc_count_all()
-    values = array("I", [0]) * doccount
     if not doccount or not reader.has_column(fieldname):
-        return values
-    column = reader.column_reader(fieldname, translate=False)
+        return array("I", [0]) * doccount
+    return _uint_column(reader.column_reader(fieldname, translate=False), doccount)
+
+
+def perdoc_uint_column(perdoc: Any, schema: Any, fieldname: str, doccount: int) -> array:
+    """``segment_uint_column`` from a segment writer's per-document reader."""
+    if not doccount or fieldname not in schema or not perdoc.has_column(fieldname):
+        return array("I", [0]) * doccount
+    return _uint_column(perdoc.column_reader(fieldname, schema[fieldname].column_type), doccount)
+
+
+def _uint_column(column: Any, doccount: int) -> array:
+    values = array("I", [0]) * doccount
     try:
         if column._typecode != "I":
             raise AttributeError(column._typecode)
@@ -430,3 +440,97 @@ class ParallelWriter(MpWriter):
             if isinstance(result, WorkerFailure):
                 raise result.exception() or self.dead_worker(failed[0].exitcode, result.message)
         raise self.dead_worker(failed[0].exitcode, None)
+
+
+# -- reading: a whole segment's postings, for the columnar companion -----------------------
+
+
+SegmentTerm = tuple[str, bytes, Sequence[int], Sequence[float]]
+
+
+def segment_postings(reader: IndexReader) -> Iterator[SegmentTerm]:
+    """(field, term, document numbers, weights) of every term of one segment, deleted
+    documents included, in the terms file's order; blocks are read whole, values never."""
+    try:
+        terms = reader._terms
+        items = terms.items()
+        codec, postfile = terms._codec, terms._postfile
+    except AttributeError:  # another reader type: the public way, posting by posting
+        for fieldname, btext in reader.all_terms():
+            ids, weights, _ = _all_postings(unwrapped(reader.postings(fieldname, btext)))
+            yield fieldname, btext, ids, weights
+        return
+    schema = reader.schema
+    for (fieldname, btext), info in items:
+        if info.is_inlined():
+            ids, weights, _ = info.inlined_postings()
+            yield fieldname, btext, ids, weights
+            continue
+        matcher = codec.postings_reader(postfile, info, schema[fieldname].format)
+        if not isinstance(matcher, W3LeafMatcher):
+            ids, weights, _ = _all_postings(matcher)
+            yield fieldname, btext, ids, weights
+            continue
+        all_ids: list[int] = []
+        all_weights: list[float] = []
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            all_ids.extend(matcher._ids)
+            all_weights.extend(matcher._weights)
+            matcher._next_block()
+        yield fieldname, btext, all_ids, all_weights
+
+
+def segment_id(reader: IndexReader) -> str | None:
+    """The name Whoosh gives a segment's files (``MAIN_x1y2z3``), or None for other readers."""
+    try:
+        return str(reader.segment().segment_id())
+    except AttributeError:
+        return None
+
+
+# -- writing: the columnar companion of each segment ---------------------------------------
+
+
+class PostingSink:
+    """Receives a segment's postings as Whoosh writes them (see ``install_posting_sink``)."""
+
+    def tee(self, postings: Iterator[Any]) -> Iterator[Any]:
+        raise NotImplementedError
+
+    def finish(self, perdoc: Any) -> None:
+        raise NotImplementedError
+
+
+# Called with (generation directory, segment id, document count, schema) for each segment.
+SinkFactory = Callable[[str, str, int, Any], PostingSink | None]
+_sink_factory: list[SinkFactory] = []
+
+
+def _flush_segment_with_sink(self: SegmentWriter) -> None:
+    """``SegmentWriter._flush_segment`` (whoosh 2.7.5), with the postings also handed to
+    the sink as they stream into the field writer."""
+    self.perdocwriter.close()
+    pdr = self.per_document_reader() if self.codec.length_stats else None
+    postings = self.pool.iter_postings()
+    segment = self.get_segment()
+    folder = getattr(self.storage, "folder", None)
+    sink = None
+    if _sink_factory and folder is not None:
+        sink = _sink_factory[0](folder, segment.segment_id(), segment.doc_count_all(), self.schema)
+    if sink is not None:
+        postings = sink.tee(postings)
+    self.fieldwriter.add_postings(self.schema, pdr, postings)
+    self.fieldwriter.close()
+    if sink is not None:
+        sink.finish(pdr if pdr is not None else self.per_document_reader())
+    if pdr:
+        pdr.close()
+
+
+def install_posting_sink(factory: SinkFactory) -> None:
+    """Hand every segment any SegmentWriter writes from now on (in this process and the
+    workers it forks, merges included) to ``factory``'s sink as well. Idempotent."""
+    _sink_factory[:] = [factory]
+    SegmentWriter._flush_segment = _flush_segment_with_sink

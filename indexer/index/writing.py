@@ -20,6 +20,7 @@ serving); it never hangs the build or loses documents silently.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -33,6 +34,7 @@ from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
+from indexer.index.columnar import install_companion_writer, sync_companions
 from indexer.index.schema import build_schema, document_fields
 from indexer.index.store import IndexStore
 from indexer.index.whoosh_internals import ParallelWriter, install_writer_lengths
@@ -220,6 +222,9 @@ def build_index(
                 _discard(writer)
                 raise
             _finish(writer, commit=bool(changed or generation))
+            # Columnar postings of the commit's segments, before a new generation is
+            # swapped in: readers never see a generation without them.
+            upgraded = _sync_columnar(store, generation)
             if generation is not None:
                 _check_complete(generation, report.added)
                 store.swap(generation)
@@ -229,6 +234,12 @@ def build_index(
                 # next run (it may be what filled the disk); the old one keeps serving.
                 shutil.rmtree(generation, ignore_errors=True)
             raise
+        if upgraded:
+            report.problems.append(
+                LoadProblem(str(index_dir), f"built columnar postings for {upgraded} segment(s) "
+                            "written by an earlier version (a one-time upgrade)",
+                            severity="warning")
+            )  # fmt: skip
         if generation is not None:
             store.remove_stale_generations()
         report.generation = store.generation_id()
@@ -395,6 +406,7 @@ def _open_writer(
     """A writer for an existing generation (``size`` None), or a segmented one for a fresh
     one; worker processes close ``close_fds`` (the writer lock) as they start."""
     install_writer_lengths()  # inherited by forked workers
+    install_companion_writer()  # each segment's columnar postings, as it is written
     if size is None:
         return ix.writer(limitmb=WRITER_MEMORY_MB, compound=COMPOUND)
     chars = min(max(SEGMENT_CHARS, size // MAX_SEGMENTS), MAX_SEGMENT_CHARS)
@@ -439,6 +451,25 @@ class _SegmentedWriter:
 
     def cancel(self) -> None:
         self._writer.cancel()
+
+
+def _sync_columnar(store: IndexStore, generation: Path | None) -> int:
+    """Columnar postings for every segment of the commit, none for segments it dropped
+    (``indexer.index.columnar``); they are a cache, so a failure here only logs."""
+    path = generation or store.current_generation()
+    if path is None:
+        return 0
+    from whoosh import index as whoosh_index
+
+    try:
+        ix = whoosh_index.open_dir(str(path))
+        try:
+            return sync_companions(path, ix)
+        finally:
+            ix.close()
+    except (OSError, ValueError) as exc:
+        logging.getLogger(__name__).warning("columnar postings not written: %s", exc)
+        return 0
 
 
 def _dead_worker(exitcode: int, reason: str | None) -> IncompleteIndexError:
@@ -491,6 +522,7 @@ def delete_documents(
     store = IndexStore(index_dir)
     with store.writer_lock(wait):
         ix = store.open()
+        install_companion_writer()
         writer = ix.writer(compound=COMPOUND)
         try:
             existing = _existing_documents(writer)
@@ -502,6 +534,7 @@ def delete_documents(
             _discard(writer)
             raise
         _finish(writer, commit=bool(found))
+        _sync_columnar(store, None)
     return len(found), missing
 
 

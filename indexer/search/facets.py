@@ -75,6 +75,11 @@ class FacetCache:
                 counts[value] = count
         return counts
 
+    def value_codes(self, fieldname: str) -> tuple[array, list[str]]:
+        """Each document's value of a single-valued field as a number (0: none), and the
+        values by number."""
+        return self._value_codes(fieldname)
+
     def _value_codes(self, fieldname: str) -> tuple[array, list[str]]:
         """Each document's value of a single-valued field as a number (0: none)."""
         table = self.values(fieldname)
@@ -117,8 +122,8 @@ def count_facet(
     restrict_prefix: str | None = None,
     counts: dict[str, int] | None = None,
 ) -> Facet:
-    """Counts of each value of facet ``name`` within ``base`` (or ``counts``, when
-    counted otherwise: stories); selected values always listed."""
+    """Counts of each value of facet ``name`` within ``base`` (or the ``counts`` already
+    taken: stories, or the columnar search's); selected values always listed."""
     selected = set(selected)
     facet = FACETS_BY_NAME[name]
     fieldname = facet.index_field

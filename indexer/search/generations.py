@@ -17,6 +17,7 @@ import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from whoosh.index import TOC, Index
 from whoosh.searching import Searcher
@@ -24,9 +25,11 @@ from whoosh.searching import Searcher
 from indexer.index.store import IndexStore
 from indexer.index.whoosh_internals import pinned_reader, read_toc
 from indexer.model import IndexUnavailableError
+from indexer.search.columnar_search import FacetColumns
 from indexer.search.execution import IndexStatistics
 from indexer.search.facets import FacetCache
 from indexer.search.scoring import weighting
+from indexer.search.vectorized import ColumnarCache, ColumnarIndex
 
 
 def _pinned_searcher(index: Index, toc: TOC) -> Searcher:
@@ -48,6 +51,8 @@ class Generation:
     toc: object
     facets: FacetCache
     statistics: IndexStatistics = field(default_factory=IndexStatistics)
+    columnar_cache: ColumnarCache = field(default_factory=lambda: ColumnarCache(None))
+    facet_columns: FacetColumns | None = None
     _local: threading.local = field(default_factory=threading.local)
     _searchers: list[Searcher] = field(default_factory=list)
     users: int = 0
@@ -64,6 +69,10 @@ class Generation:
             self._local.searcher = searcher
             self._searchers.append(searcher)
         return searcher
+
+    def columnar(self) -> ColumnarIndex | None:
+        """The generation's columnar postings, or None (then ``execution`` scores)."""
+        return self.columnar_cache.get(self.searcher(), self.statistics)
 
     def close(self) -> None:
         for searcher in self._searchers:
@@ -92,9 +101,13 @@ class SearcherManager:
         index = self.store.open()
         toc = read_toc(index)
         token = (self.store.generation_id() or "?", toc.generation)
-        return Generation(
-            token=token, index=index, toc=toc, facets=FacetCache(_pinned_searcher(index, toc))
-        )
+        folder = getattr(index.storage, "folder", None)
+        generation = Generation(
+            token=token, index=index, toc=toc, facets=FacetCache(_pinned_searcher(index, toc)),
+            columnar_cache=ColumnarCache(Path(folder) if folder else None),
+        )  # fmt: skip
+        generation.facet_columns = FacetColumns(generation.facets)
+        return generation
 
     def refresh(self, *, take_ref: bool = False) -> Generation:
         """The current generation, reopening it when the index changed on disk.

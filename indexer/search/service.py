@@ -61,6 +61,7 @@ from indexer.search.collapse import (
     story_documents,
     versions_in,
 )
+from indexer.search.columnar_search import search_columnar
 from indexer.search.execution import (
     Deadline,
     QueryExecution,
@@ -76,6 +77,7 @@ from indexer.search.organizations import organization_profile, organization_summ
 from indexer.search.parsing import CompiledQuery, QueryCompiler
 from indexer.search.related import MAX_RELATED, related_documents
 from indexer.search.suggest import CompletionCache, check_completion_request
+from indexer.search.vectorized import VectorizedExecution
 
 T = TypeVar("T")
 RETRIES = 3
@@ -161,27 +163,53 @@ class SearchService:
             if compiled.browse and not request.has_filters():
                 raise QueryError("type a query, or choose a filter to browse the archive")
             execution = QueryExecution(searcher, generation.statistics, deadline)
-            scores, query, relaxed = self._scores(execution, compiled)
-            matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
-            filters = self._filters(generation, request)
-            final = _intersect(matches, filters.values())
-            execution.check_deadline()
             stories = story_codes(generation.facets, searcher)
-            collapsing = request.collapse == "story"
-            facets = self._facets(
-                generation, request, matches, filters, stories if collapsing else None
-            )
-            execution.check_deadline()
-            if collapsing:
-                final, versions = collapse(
-                    final, stories, self._ranking(execution, request, compiled, scores)
+            columns = generation.columnar()
+            filters: dict[str, frozenset[int]] | None = None
+            if (
+                columns is not None
+                and generation.facet_columns is not None
+                and not stories.shared
+                and request.story is None
+            ):
+                # Columnar postings, and no story with several versions to collapse or
+                # count: the array search gives the very answer of the path below.
+                found = search_columnar(columns, generation.facet_columns, execution, request,
+                                        compiled, self._label)  # fmt: skip
+                execution.check_deadline()  # the arrays answer in milliseconds; the page may not
+                total, facets, query, relaxed = (
+                    found.total,
+                    found.facets,
+                    found.query,
+                    found.relaxed,
+                )
+                start = (request.page - 1) * request.per_page
+                hits = self._page_hits(
+                    found.execution, request, query, compiled, found.page, start, found.scores
                 )
             else:
-                versions = versions_in(final, stories)
-            total = len(final)
-            hits = self._hits(execution, request, query, compiled, final, scores, versions)
+                scores, query, relaxed = self._scores(execution, compiled)
+                matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
+                filters = self._filters(generation, request)
+                final = _intersect(matches, filters.values())
+                execution.check_deadline()
+                collapsing = request.collapse == "story"
+                facets = self._facets(
+                    generation, request, matches, filters, stories if collapsing else None
+                )
+                execution.check_deadline()
+                if collapsing:
+                    final, versions = collapse(
+                        final, stories, self._ranking(execution, request, compiled, scores)
+                    )
+                else:
+                    versions = versions_in(final, stories)
+                total = len(final)
+                hits = self._hits(execution, request, query, compiled, final, scores, versions)
             suggestion = None
             if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
+                if filters is None:
+                    filters = self._filters(generation, request)
                 suggestion = self._suggest(
                     execution, generation, request, filters, 0 if relaxed else total
                 )
@@ -291,9 +319,26 @@ class SearchService:
             ranked = newest_first(keys, final, limit)
         else:
             ranked = top_by_score(scores, final, limit)
+        return self._page_hits(execution, request, query, compiled, ranked[start:limit], start,
+                               scores, versions)  # fmt: skip
+
+    def _page_hits(
+        self,
+        execution: QueryExecution | VectorizedExecution,
+        request: SearchRequest,
+        query: wq.Query,
+        compiled: CompiledQuery,
+        page: list[int],
+        start: int,
+        scores: Scores,
+        versions: dict[int, int] | None = None,
+    ) -> list[Hit]:
+        """The hits of one page's documents (ranked), with snippets when asked; ``versions``
+        counts each one's story (1 when not given)."""
+        searcher = execution.searcher
         terms = match_terms(execution, query, compiled) if request.snippets else MatchTerms()
         hits = []
-        for rank, docnum in enumerate(ranked[start:limit], start=start + 1):
+        for rank, docnum in enumerate(page, start=start + 1):
             fields = searcher.stored_fields(docnum)
             lang = fields.get("lang") or UNDETERMINED
             hits.append(
@@ -520,7 +565,9 @@ class SearchService:
         return generation.name, modified
 
 
-def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQuery) -> MatchTerms:
+def match_terms(
+    execution: QueryExecution | VectorizedExecution, query: wq.Query, compiled: CompiledQuery
+) -> MatchTerms:
     """Index terms of the positive parts of ``query`` (expanded prefixes/fuzzy included)."""
     terms = MatchTerms(organizations=set(compiled.organizations))
     for fieldname, text in execution.matched_terms(query):

@@ -1,0 +1,223 @@
+"""One search request over columnar postings: match, filter, count facets, rank a page.
+
+The steps of ``SearchService._search`` with arrays in place of Python sets: the
+match set is a boolean mask over the generation's documents, each filter is a
+mask (facet values from the per-document value codes, dates from the date
+columns), a facet's counts are one ``bincount`` of the value codes of the
+matches narrowed by the *other* filters (organizations, several per document,
+count each value's documents in the mask), and the page comes from
+``argpartition`` with Whoosh's tie order (score, then document number; or
+newest first, then most recently indexed). Only the page's hits are turned
+into Python objects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+
+from indexer.ingest.dates import date_key
+from indexer.model import FACETS, FACETS_BY_NAME, UNDATED, Facet, SearchRequest
+from indexer.search.execution import QueryExecution
+from indexer.search.facets import SINGLE_VALUED, FacetCache, count_facet
+from indexer.search.parsing import CompiledQuery
+from indexer.search.vectorized import ColumnarIndex, Matches, VectorizedExecution
+
+
+@dataclass(slots=True)
+class Found:
+    total: int
+    page: list[int]  # the page's documents, best first
+    scores: dict[int, float]  # the page's scores (none when browsing)
+    facets: dict[str, Facet]
+    query: wq.Query
+    relaxed: bool
+    execution: VectorizedExecution  # for the page's highlighting
+
+
+class FacetColumns:
+    """Facet values as arrays, per generation: codes per document for single-valued
+    facets, a sorted document array per value for organizations."""
+
+    def __init__(self, cache: FacetCache):
+        self.cache = cache
+        self._lock = threading.Lock()
+        self._codes: dict[str, tuple[np.ndarray, list[str], dict[str, int]]] = {}
+        self._docs: dict[str, dict[str, np.ndarray]] = {}
+        self._csr: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+
+    def codes(self, fieldname: str) -> tuple[np.ndarray, list[str], dict[str, int]]:
+        with self._lock:
+            found = self._codes.get(fieldname)
+        if found is None:
+            codes, names = self.cache.value_codes(fieldname)
+            found = (np.asarray(memoryview(codes)), names, {n: i for i, n in enumerate(names)})
+            with self._lock:
+                self._codes[fieldname] = found
+        return found
+
+    def docs(self, fieldname: str) -> dict[str, np.ndarray]:
+        with self._lock:
+            found = self._docs.get(fieldname)
+        if found is None:
+            found = {
+                value: np.sort(np.fromiter(docs, dtype=np.int64, count=len(docs)))
+                for value, docs in self.cache.values(fieldname).items()
+            }
+            with self._lock:
+                self._docs[fieldname] = found
+        return found
+
+    def mask(self, fieldname: str, values: tuple[str, ...], size: int) -> np.ndarray:
+        if fieldname in SINGLE_VALUED:
+            codes, _, code_of = self.codes(fieldname)
+            wanted = [code_of[v] for v in values if v in code_of and v]
+            return np.isin(codes, np.array(wanted, dtype=codes.dtype))
+        mask = np.zeros(size, dtype=bool)
+        table = self.docs(fieldname)
+        for value in values:
+            if value in table:
+                mask[table[value]] = True
+        return mask
+
+    def counts(self, fieldname: str, base: np.ndarray) -> dict[str, int]:
+        """Documents of the ``base`` mask per value (values with none left out)."""
+        if fieldname in SINGLE_VALUED:
+            codes, names, _ = self.codes(fieldname)
+            counted = np.bincount(codes[base], minlength=len(names))
+            return {names[c]: int(counted[c]) for c in np.flatnonzero(counted) if c}
+        names, docs, owner = self.csr(fieldname)
+        counted = np.bincount(owner[base[docs]], minlength=len(names))
+        return {names[i]: int(counted[i]) for i in np.flatnonzero(counted)}
+
+    def csr(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """A multi-valued facet as (values, every value's documents one after another,
+        the value of each of those entries): one bincount counts every value."""
+        with self._lock:
+            found = self._csr.get(fieldname)
+        if found is None:
+            table = self.docs(fieldname)
+            names = list(table)
+            arrays = [table[name] for name in names]
+            docs = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
+            owner = np.repeat(np.arange(len(names)), [len(a) for a in arrays])
+            found = (names, docs, owner)
+            with self._lock:
+                self._csr[fieldname] = found
+        return found
+
+
+def search_columnar(
+    columns: ColumnarIndex,
+    facet_columns: FacetColumns,
+    execution: QueryExecution,
+    request: SearchRequest,
+    compiled: CompiledQuery,
+    labeler: Callable[[str, str], str],
+) -> Found:
+    size = columns.size
+    query, relaxed = compiled.query, False
+    vectorized = VectorizedExecution(columns, execution)
+    if compiled.browse:
+        matches = None
+        matched = columns.live
+    else:
+        matches = vectorized.matches(compiled.query)
+        if not len(matches) and compiled.relaxed is not None:
+            loose = vectorized.matches(compiled.relaxed)
+            if len(loose):
+                matches, query, relaxed = loose, compiled.relaxed, True
+        matched = np.zeros(size, dtype=bool)
+        matched[matches.docs] = True
+    filters = _filters(columns, facet_columns, request)
+    final = matched.copy()
+    for mask in filters.values():
+        final &= mask
+    facets = _facets(facet_columns, request, matched, filters, labeler)
+    docs = np.flatnonzero(final)
+    start = (request.page - 1) * request.per_page
+    limit = start + request.per_page
+    page: list[int] = []
+    scores: dict[int, float] = {}
+    if start < len(docs):
+        if matches is None or request.sort == "date":
+            page = newest_first(columns.dates()[0], docs, limit)[start:]
+        else:
+            page = top_by_score(matches, docs, size, limit)[start:]
+        if matches is not None:
+            found = np.searchsorted(matches.docs, page)
+            scores = dict(zip(page, matches.scores[found].tolist(), strict=True))
+    return Found(len(docs), page, scores, facets, query, relaxed, vectorized)
+
+
+def _filters(
+    columns: ColumnarIndex, facet_columns: FacetColumns, request: SearchRequest
+) -> dict[str, np.ndarray]:
+    filters = {
+        name: facet_columns.mask(FACETS_BY_NAME[name].index_field, values, columns.size)
+        for name, values in request.selections().items()
+        if values
+    }
+    if request.date_from or request.date_to:
+        lower = date_key(request.date_from) if request.date_from else 1
+        upper = date_key(request.date_to) if request.date_to else None
+        filters["date"] = columns.in_period(lower, upper)
+    return filters
+
+
+def _facets(
+    facet_columns: FacetColumns,
+    request: SearchRequest,
+    matched: np.ndarray,
+    filters: dict[str, np.ndarray],
+    labeler: Callable[[str, str], str],
+) -> dict[str, Facet]:
+    """Every facet's counts, each over the matches narrowed by the *other* filters."""
+    selected = request.selections()
+    facets = {}
+    for facet in FACETS:
+        prefix = None
+        if facet.within is not None:  # months: only inside one chosen year
+            outer = selected[facet.within]
+            if len(outer) != 1 or outer[0] == UNDATED:
+                continue
+            prefix = outer[0] + "-"
+        base = matched
+        for name, mask in filters.items():
+            if name != facet.name:
+                base = base & mask
+        counts = facet_columns.counts(facet.index_field, base)
+        facets[facet.name] = count_facet(
+            facet.name, facet_columns.cache, frozenset(), selected[facet.name], labeler,
+            restrict_prefix=prefix, counts=counts,
+        )  # fmt: skip
+    return facets
+
+
+def top_by_score(matches: Matches, candidates: np.ndarray, size: int, count: int) -> list[int]:
+    """The ``count`` best of sorted ``candidates`` (a subset of the matches), highest
+    score first, ties by document number (``execution.top_by_score``)."""
+    at = np.searchsorted(matches.docs, candidates)
+    scores = matches.scores[at]
+    return _top(scores, candidates, count)
+
+
+def newest_first(keys: np.ndarray, candidates: np.ndarray, count: int) -> list[int]:
+    """The ``count`` newest candidates, undated last, equal dates most recently indexed
+    first (``execution.newest_first``)."""
+    return _top(keys[candidates].astype(np.float64), candidates, count, newest=True)
+
+
+def _top(values: np.ndarray, docs: np.ndarray, count: int, *, newest: bool = False) -> list[int]:
+    if count <= 0 or not len(docs):
+        return []
+    if count < len(docs):
+        threshold = -np.partition(-values, count - 1)[count - 1]
+        keep = np.flatnonzero(values >= threshold)
+        values, docs = values[keep], docs[keep]
+    order = np.lexsort((-docs if newest else docs, -values))
+    return docs[order[:count]].tolist()
