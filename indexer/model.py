@@ -21,7 +21,11 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "ru", "tr", "az")
 DEFAULT_PER_PAGE = 10  # results per page when none is asked for (SearchLimits)
 UNDATED = "undated"  # facet value of the year facet for articles without a date
 # Result orders, the default first, with the words the page shows for each.
-SORTS: dict[str, str] = {"relevance": "relevance", "date": "date, newest first"}
+SORTS: dict[str, str] = {
+    "relevance": "relevance",
+    "date": "date, newest first",
+    "date_asc": "date, oldest first",
+}
 DEFAULT_SORT = next(iter(SORTS))
 
 

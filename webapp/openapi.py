@@ -221,7 +221,13 @@ def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
         },
         "from": query("from", day, "Earliest publication date, YYYY-MM-DD."),
         "to": query("to", day, "Latest publication date, YYYY-MM-DD."),
-        "sort": query("sort", {"enum": list(SORTS), "default": DEFAULT_SORT}, "Order."),
+        "sort": query(
+            "sort",
+            {"enum": list(SORTS), "default": DEFAULT_SORT},
+            "Order: "
+            + "; ".join(f"{key}, {label}" for key, label in SORTS.items())
+            + " (articles without a date last in both date orders).",
+        ),
         "page": query(
             "page",
             {"type": "integer", "minimum": 1, "maximum": config["MAX_PAGE"], "default": 1},

@@ -55,7 +55,7 @@ from indexer.search.execution import (
     Deadline,
     QueryExecution,
     Scores,
-    newest_first,
+    by_date,
     top_by_score,
 )
 from indexer.search.exporting import ExportRows, generation_modified
@@ -239,9 +239,9 @@ class SearchService:
         if start >= len(final):
             return []
         limit = start + request.per_page
-        if compiled.browse or request.sort == "date":
+        if compiled.browse or request.sort != "relevance":
             keys = execution.statistics.date_keys(searcher)
-            ranked = newest_first(keys, final, limit)
+            ranked = by_date(request.sort, keys, final, limit)
         else:
             ranked = top_by_score(scores, final, limit)
         terms = match_terms(execution, query, compiled) if request.snippets else MatchTerms()
