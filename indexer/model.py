@@ -231,6 +231,7 @@ class SearchResult:
     suggestion: str | None = None
     relaxed: bool = False  # no document had every word; partial matches shown
     pages: int = 0
+    query_words_used: list[str] = field(default_factory=list)  # a long query's telling words
 
 
 @dataclass(slots=True)
@@ -274,7 +275,9 @@ class SearchLimits:
     refusal is a QueryError or ParameterError with a message naming the limit.
     """
 
-    max_query_chars: int = 500
+    # Any text up to this size is a query; beyond max_terms words it is read as a
+    # description of its most telling words (README, "Long queries").
+    max_query_chars: int = 10_000
     max_terms: int = 32
     max_page: int = 100
     max_per_page: int = 100

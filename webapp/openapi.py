@@ -112,6 +112,13 @@ def schemas() -> dict[str, Any]:
                 "type": "boolean",
                 "description": "No document had every word; partial matches are shown.",
             },
+            "query_words_used": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "For a query read as a description (more words than the "
+                "term limit, or prose without operators): the most telling words it was "
+                "searched for, in the order of the text. Empty for a typed query.",
+            },
         }
     )
     document = _object(

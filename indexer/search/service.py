@@ -152,7 +152,12 @@ class SearchService:
             total = len(final)
             hits = self._hits(execution, request, query, compiled, final, scores)
             suggestion = None
-            if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
+            described = bool(compiled.words_used)  # a long text's words are not typed
+            if (
+                (total < SUGGEST_BELOW or relaxed)
+                and compiled.words
+                and not (described or compiled.browse)
+            ):
                 suggestion = self._suggest(
                     execution, generation, request, filters, 0 if relaxed else total
                 )
@@ -165,6 +170,7 @@ class SearchService:
             suggestion=suggestion,
             relaxed=relaxed,
             pages=math.ceil(total / request.per_page) if total else 0,
+            query_words_used=list(compiled.words_used),
         )
 
     def _scores(
