@@ -65,6 +65,7 @@ from indexer.search.highlight import Highlighter, MatchTerms
 from indexer.search.organizations import organization_profile, organization_summaries
 from indexer.search.parsing import CompiledQuery, QueryCompiler
 from indexer.search.related import MAX_RELATED, related_documents
+from indexer.search.spelling import corrections, is_any_stopword
 from indexer.search.suggest import CompletionCache, check_completion_request
 
 T = TypeVar("T")
@@ -288,16 +289,15 @@ class SearchService:
         """
         searcher = execution.searcher
         reader = searcher.reader()
-        corrector = searcher.corrector(FOLDED_BODY)
         text = request.query
         changed = False
         for word in dict.fromkeys(re.findall(r"(?<![\w:])\w{3,}(?![\w*~:])", text)):
             key = folded_term(word)
             if word in ("AND", "OR", "NOT") or reader.doc_frequency(FOLDED_BODY, key) > 0:
                 continue
-            for candidate in corrector.suggest(key, limit=3, maxdist=2, prefix=1):
-                surface = _surface_form(searcher, candidate)
-                if surface:
+            for candidate in corrections(reader, key):
+                surface = _surface_form(searcher, candidate, like=word)
+                if surface and not is_any_stopword(surface.lower()):
                     surface = surface if word[:1].isupper() else surface.lower()
                     text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", surface, text, count=1)
                     changed = True
@@ -481,15 +481,35 @@ def match_terms(execution: QueryExecution, query: wq.Query, compiled: CompiledQu
     return terms
 
 
-def _surface_form(searcher: Searcher, key: str) -> str | None:
-    """A word as some article writes it whose folded key is ``key``."""
-    for docnum in searcher.docs_for_query(wq.Term(FOLDED_BODY, key)):
+def _surface_form(searcher: Searcher, key: str, like: str = "") -> str | None:
+    """A word as some article writes it whose folded key is ``key``; with ``like``,
+    only one in the same script (a typed Latin word is not corrected to Cyrillic)."""
+    script = _script(like)
+    for seen, docnum in enumerate(searcher.docs_for_query(wq.Term(FOLDED_BODY, key))):
+        if seen >= SURFACE_DOCUMENTS:
+            break
         body = searcher.stored_fields(docnum).get("body") or ""
         for word in re.findall(r"\w+", body):
-            if folded_term(word) == key:
+            if folded_term(word) == key and (not like or _script(word) == script):
                 return word
-        break
     return None
+
+
+SURFACE_DOCUMENTS = 3  # articles read to find a correction written in the typed script
+
+
+def _script(word: str) -> str:
+    """Cyrillic, Latin or other, by the word's first letter."""
+    for ch in word:
+        if ch.isalpha():
+            return (
+                "cyrillic"
+                if "\u0400" <= ch <= "\u04ff"
+                else "latin"
+                if ch.isascii() or ch <= "\u024f"
+                else "other"
+            )
+    return "other"
 
 
 def _intersect(base: frozenset[int], others: Iterable[frozenset[int]]) -> frozenset[int]:
