@@ -187,9 +187,10 @@ class QueryCompiler:
         return self._compiled(parsed, reader, CompiledQuery(wq.NullQuery))
 
     def is_description(self, text: str) -> bool:
-        """Whether ``text`` is read as a description of its most telling words: longer
-        than ``max_terms`` words (pasted text), or prose without query operators."""
-        count = len(words(text))
+        """Whether ``text`` is read as a description of its most telling words: more
+        than ``max_terms`` words besides AND, OR and NOT (pasted text), or prose
+        without query operators."""
+        count = sum(1 for word in words(text) if word not in _OPERATOR_WORDS)
         if count > self.limits.max_terms:
             return True
         return (
