@@ -581,7 +581,8 @@ def telling_words(text: str, reader: IndexReader, limit: int) -> list[str]:
             weights[key] = count * log(1 + (total - frequency + 0.5) / (frequency + 0.5))
     if not weights:  # nothing the index knows: the text's own words, most frequent first
         weights = {key: float(count) for key, count in counts.items()}
-    first = {key: order.index(found[0]) for key, found in forms.items()}
+    position = {word: at for at, word in enumerate(order)}
+    first = {key: position[found[0]] for key, found in forms.items()}
     best = sorted(weights, key=lambda key: (-weights[key], first[key]))[:limit]
     kept = {form for key in best for form in forms[key]}
     return [word for word in order if word in kept]
