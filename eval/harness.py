@@ -124,24 +124,35 @@ def topic_query(text: str) -> str:
     return " ".join(w.lower() if w in _OPERATORS else w for w in words(text))
 
 
-def dossier_run(collection: Collection, index_dir: Path, depth: int = DEPTH) -> SystemResult:
-    """Index ``collection`` with build_index and run every topic through SearchService."""
+def dossier_run(
+    collection: Collection, index_dir: Path, depth: int = DEPTH, *, full_text: bool = False
+) -> SystemResult:
+    """Index ``collection`` with build_index and run every topic through SearchService.
+
+    By default a topic's words are the query (``topic_query``) with the length limits
+    lifted, so every word is required-or-coordinated as a typed query's would be.
+    ``full_text`` sends each topic's whole text, punctuation and all, under the
+    shipped limits, as a person pasting it would: topics longer than ``max_terms``
+    words are then read as descriptions of their most telling words.
+    """
     started = time.perf_counter()
     report = build_index(collection.corpus, index_dir, rebuild=True)
     if not report.added:
         raise RuntimeError("indexing failed: " + "; ".join(map(str, report.errors[:5])))
     index_seconds = time.perf_counter() - started
-    limits = SearchLimits(max_query_chars=100_000, max_terms=10_000, max_per_page=depth)
+    if full_text:
+        limits = SearchLimits(max_per_page=depth)
+    else:
+        limits = SearchLimits(max_query_chars=100_000, max_terms=10_000, max_per_page=depth)
     run: Run = {}
     failed: dict[str, str] = {}
     started = time.perf_counter()
     with SearchService(index_dir, limits=limits) as service:
         for qid, text in collection.topics.items():
+            query = text if full_text else topic_query(text)
             # Every copy of a story is judged on its own in a test collection: rank them all
             # (collapsing stories is the page's presentation, not the ranking measured here).
-            request = SearchRequest(
-                query=topic_query(text), per_page=depth, snippets=False, collapse="none"
-            )
+            request = SearchRequest(query=query, per_page=depth, snippets=False, collapse="none")
             try:
                 result = service.search(request)
             except QueryError as exc:
@@ -207,13 +218,24 @@ def write_run(path: Path, run: Run, tag: str) -> None:
                 out.write(f"{qid} Q0 {docid} {rank} {len(ranked) - rank + 1} {tag}\n")
 
 
+FULL_TEXT_SUFFIX = " (full topics)"  # the name of a collection run with full_text
+
+
 def evaluate_collection(
-    collection_dir: Path, *, out_dir: Path, depth: int = DEPTH, baseline: bool = True
+    collection_dir: Path,
+    *,
+    out_dir: Path,
+    depth: int = DEPTH,
+    baseline: bool = True,
+    full_text: bool = False,
 ) -> Evaluation:
-    """Everything ``run_evaluation`` measures, with the runs and per-topic values."""
+    """Everything ``run_evaluation`` measures, with the runs and per-topic values;
+    ``full_text``: the topics' whole texts under the shipped limits (``dossier_run``)."""
     collection = load_collection(collection_dir)
-    work = Path(out_dir) / collection.name
-    dossier = dossier_run(collection, work / "index", depth)
+    work = Path(out_dir) / (collection.name + ("-full" if full_text else ""))
+    if full_text:
+        collection.name += FULL_TEXT_SUFFIX
+    dossier = dossier_run(collection, work / "index", depth, full_text=full_text)
     write_run(work / "dossier.run", dossier.run, "dossier")
     plain = None
     if baseline:

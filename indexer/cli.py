@@ -213,6 +213,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     note = " (no article has every word; showing partial matches)" if result.relaxed else ""
     noun = "result" if result.total == 1 else "results"
     print(f"{result.total} {noun} in {result.took_ms:.1f} ms{note}")
+    if result.query_words_used:
+        print("searched for the most telling words: " + ", ".join(result.query_words_used))
     if result.suggestion:
         print(f"did you mean: {result.suggestion}")
     for hit in result.hits:

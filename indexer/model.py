@@ -22,7 +22,11 @@ SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "de", "ru", "tr", "az")
 DEFAULT_PER_PAGE = 10  # results per page when none is asked for (SearchLimits)
 UNDATED = "undated"  # facet value of the year facet for articles without a date
 # Result orders, the default first, with the words the page shows for each.
-SORTS: dict[str, str] = {"relevance": "relevance", "date": "date, newest first"}
+SORTS: dict[str, str] = {
+    "relevance": "relevance",
+    "date": "date, newest first",
+    "date_asc": "date, oldest first",
+}
 DEFAULT_SORT = next(iter(SORTS))
 # Whether results show each story (an article and its near-duplicates) once, the default
 # first, with the words the page shows for each (search.collapse).
@@ -259,6 +263,7 @@ class SearchResult:
     suggestion: str | None = None
     relaxed: bool = False  # no document had every word; partial matches shown
     pages: int = 0
+    query_words_used: list[str] = field(default_factory=list)  # a long query's telling words
 
 
 @dataclass(slots=True)
@@ -307,7 +312,9 @@ class SearchLimits:
     refusal is a QueryError or ParameterError with a message naming the limit.
     """
 
-    max_query_chars: int = 500
+    # Any text up to this size is a query; beyond max_terms words it is read as a
+    # description of its most telling words (README, "Long queries").
+    max_query_chars: int = 10_000
     max_terms: int = 32
     max_page: int = 100
     max_per_page: int = 100

@@ -42,6 +42,20 @@ MESSAGES: dict[int, str] = {
     503: "The search index is not available right now. Try again in a moment.",
 }
 
+# Every status the app answers with an error, as the OpenAPI document names and
+# describes it (webapp/openapi.py).
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "A parameter or the query is malformed; the message says which."),
+    404: ("NotFound", "No such document or address."),
+    405: ("MethodNotAllowed", "Only GET (and HEAD) are answered."),
+    413: ("PayloadTooLarge", "The query (or request body) is longer than the limit."),
+    414: ("URITooLong", "The request line (address and query) is longer than 8,000 bytes."),
+    429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
+    431: ("HeaderFieldsTooLarge", "More than 100 header fields, or one over 8,190 bytes."),
+    500: ("InternalError", "An unexpected failure on the server."),
+    503: ("Unavailable", "The index is missing or unreadable, or the search took too long."),
+}
+
 
 def status_of(error: DossierError) -> int:
     """The HTTP status for one of the indexer's errors."""

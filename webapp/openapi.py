@@ -20,6 +20,7 @@ from indexer.model import (
     SearchLimits,
 )
 
+from .errors import ERRORS
 from .openapi_views import add_views
 from .suggest_openapi import suggest_paths, suggest_schemas
 
@@ -30,21 +31,6 @@ _PARTIAL_DATE = {
     "description": "YYYY, YYYY-MM or YYYY-MM-DD: the precision the source gives.",
 }
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
-
-ERRORS: dict[int, tuple[str, str]] = {
-    400: ("BadRequest", "A parameter or the query is malformed; the message says which."),
-    404: ("NotFound", "No such document or address."),
-    405: ("MethodNotAllowed", "Only GET (and HEAD) are answered."),
-    413: ("PayloadTooLarge", "The query (or request body) is longer than the limit."),
-    414: ("URITooLong", "The request line (address and query) is longer than 8,000 bytes."),
-    429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
-    431: ("HeaderFieldsTooLarge", "More than 100 header fields, or one over 8,190 bytes."),
-    500: ("InternalError", "An unexpected failure on the server."),
-    503: (
-        "Unavailable",
-        "The index is missing or unreadable, or the search ran past SEARCH_TIMEOUT_MS.",
-    ),
-}
 
 
 def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
@@ -137,6 +123,13 @@ def schemas() -> dict[str, Any]:
             "relaxed": {
                 "type": "boolean",
                 "description": "No document had every word; partial matches are shown.",
+            },
+            "query_words_used": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "For a query read as a description (more words than the "
+                "term limit, or prose without operators): the most telling words it was "
+                "searched for, in the order of the text. Empty for a typed query.",
             },
         }
     )
@@ -253,7 +246,13 @@ def _parameters(config: Mapping[str, Any]) -> dict[str, Any]:
         },
         "from": query("from", day, "Earliest publication date, YYYY-MM-DD."),
         "to": query("to", day, "Latest publication date, YYYY-MM-DD."),
-        "sort": query("sort", {"enum": list(SORTS), "default": DEFAULT_SORT}, "Order."),
+        "sort": query(
+            "sort",
+            {"enum": list(SORTS), "default": DEFAULT_SORT},
+            "Order: "
+            + "; ".join(f"{key}, {label}" for key, label in SORTS.items())
+            + " (articles without a date last in both date orders).",
+        ),
         "collapse": query(
             "collapse",
             {"enum": list(COLLAPSE_MODES), "default": DEFAULT_COLLAPSE},

@@ -83,7 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
         "MAX_TERMS",
         _ENGINE_DEFAULTS.max_terms,
         _positive_int,
-        "Most words and operators one query may hold.",
+        "Most words a query is read with its syntax; a longer one is read as a description "
+        "of its most telling words.",
     ),
     Setting(
         "MAX_EXPANDED_WORDS",

@@ -144,7 +144,9 @@ def search_columnar(
     page: list[int] = []
     scores: dict[int, float] = {}
     if start < len(docs):
-        if matches is None or request.sort == "date":
+        if request.sort == "date_asc":
+            page = oldest_first(columns.dates()[0], docs, limit)[start:]
+        elif matches is None or request.sort == "date":
             page = newest_first(columns.dates()[0], docs, limit)[start:]
         else:
             page = top_by_score(matches, docs, size, limit)[start:]
@@ -210,6 +212,17 @@ def newest_first(keys: np.ndarray, candidates: np.ndarray, count: int) -> list[i
     """The ``count`` newest candidates, undated last, equal dates most recently indexed
     first (``execution.newest_first``)."""
     return _top(keys[candidates].astype(np.float64), candidates, count, newest=True)
+
+
+def oldest_first(keys: np.ndarray, candidates: np.ndarray, count: int) -> list[int]:
+    """The ``count`` oldest candidates, undated last, equal dates first indexed first
+    (``execution.oldest_first``)."""
+    if count <= 0 or not len(candidates):
+        return []
+    dated = keys[candidates].astype(np.int64)
+    dated[dated == 0] = 1 << 32  # undated: after every date key
+    order = np.lexsort((candidates, dated))
+    return candidates[order[:count]].tolist()
 
 
 def _top(values: np.ndarray, docs: np.ndarray, count: int, *, newest: bool = False) -> list[int]:

@@ -577,3 +577,20 @@ def newest_first(keys: array, candidates: Iterable[int], count: int) -> list[int
     threshold = heapq.nlargest(count, map(keys.__getitem__, candidates))[-1]
     best = sorted((-keys[d], -d) for d in candidates if keys[d] >= threshold)
     return [-d for _, d in best[:count]]
+
+
+def oldest_first(keys: array, candidates: Iterable[int], count: int) -> list[int]:
+    """The ``count`` oldest candidates by date key, undated last (as newest first puts
+    them); among equal dates the first indexed first, to read a story from its start."""
+    if count <= 0:
+        return []
+    undated = 1 << 32  # after every date key (unsigned 32-bit)
+    ordered = heapq.nsmallest(count, candidates, key=lambda d: (keys[d] or undated, d))
+    return list(ordered)
+
+
+def by_date(sort: str, keys: array, candidates: Iterable[int], count: int) -> list[int]:
+    """``candidates`` in the date order ``sort`` names (model.SORTS): oldest first for
+    ``date_asc``, newest first otherwise (browsing with relevance has no scores)."""
+    order = oldest_first if sort == "date_asc" else newest_first
+    return order(keys, candidates, count)

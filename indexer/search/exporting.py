@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from indexer.model import Hit, QueryError, SearchRequest
-from indexer.search.execution import QueryExecution, newest_first, top_by_score
+from indexer.search.execution import QueryExecution, by_date, top_by_score
 from indexer.search.organizations import stored_hit
 
 if TYPE_CHECKING:
@@ -82,8 +82,8 @@ def _rank(
     final = matches
     for docs in sorted(service._filters(generation, request).values(), key=len):
         final = final & docs
-    if compiled.browse or request.sort == "date":
-        ranked = newest_first(generation.statistics.date_keys(searcher), final, limit)
+    if compiled.browse or request.sort != "relevance":
+        ranked = by_date(request.sort, generation.statistics.date_keys(searcher), final, limit)
     else:
         ranked = top_by_score(scores, final, limit)
     return len(final), ranked, scores

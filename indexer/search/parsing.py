@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from math import log
 
 from whoosh import query as wq
 from whoosh.analysis import RegexTokenizer
@@ -30,13 +31,14 @@ from indexer.analysis.folding import fold, name_key
 from indexer.analysis.language import (
     LANGUAGES,
     analyze_words,
+    detect_language,
     fold_words,
     folded_term,
     is_stopword,
     normalize_word,
     stem_word,
 )
-from indexer.analysis.tokens import WORD_PATTERN
+from indexer.analysis.tokens import WORD_PATTERN, words
 from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from indexer.index.whoosh_internals import expanded_terms
 from indexer.ingest.organizations import Gazetteer
@@ -59,11 +61,24 @@ from indexer.search.scoring import (
     Exhaustive,
 )
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MIN_FOLDED_CHARS = 2  # "SSS" folds to the skeleton "s", which would match every "U.S."
 # Up to this many required words, every one must match (the relaxed OR only when nothing
 # has them all); a longer query is read as a description: any of its words, ranked.
 ALL_REQUIRED_UP_TO = 3
 COORD_POWER = 0.0  # (matched/words)**power scaling for descriptions; 0.3 and 1.0 measured worse
+# A query of more words than SearchLimits.max_terms is pasted text (a paragraph, an
+# article): read as a description of its most telling words, this many at most
+# (eval/RESULTS.md, "Long queries": measured on CACM and Cranfield's full topics).
+TELLING_WORDS = 32
+# Shorter text is read the same way when it is written as prose: more than
+# ALL_REQUIRED_UP_TO words, sentence punctuation, and none of the operators below
+# (a topic such as "papers on shock-sound wave interaction ." or "(the ?slip? effect)").
+_SENTENCE_PUNCTUATION = re.compile(r"[.,;:!?](?:\s|$)|(?:^|\s)[?(]")
+_OPERATOR_SYNTAX = re.compile(
+    r'"|\*|~|\w\?\w|\b(?:AND|OR|NOT)\b|(?:^|(?<=[\s(]))[-+](?=[\w"(])'
+    r"|(?:^|(?<=[\s(]))(?:text|title|body):"
+)
 
 _SCOPES = {
     "text": ("title", "body"),
@@ -135,6 +150,7 @@ class CompiledQuery:
     organizations: set[str] = field(default_factory=set)
     words: list[str] = field(default_factory=list)  # plain words, for "did you mean"
     browse: bool = False  # no text query: filters only
+    words_used: list[str] = field(default_factory=list)  # a long query's telling words
 
 
 def indexed_languages(reader: IndexReader) -> tuple[str, ...]:
@@ -152,12 +168,16 @@ class QueryCompiler:
     def __init__(self, gazetteer: Gazetteer, limits: SearchLimits):
         self.gazetteer = gazetteer
         self.limits = limits
+        self.telling_words = TELLING_WORDS  # words a long query keeps (eval varies it)
         self._parser = _parser()
 
     def compile(self, text: str, reader: IndexReader) -> CompiledQuery:
-        text = (text or "").strip()
+        # A lone surrogate (valid in a Python string, not in UTF-8) cannot be an index term.
+        text = _SURROGATE.sub("\ufffd", text or "").strip()
         if not text:
             return CompiledQuery(wq.Every(), browse=True)
+        if self.is_description(text):
+            return self._describe(text, reader)
         self._check_syntax(text)
         parsed = self._parser.parse(text)
         leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
@@ -166,7 +186,33 @@ class QueryCompiler:
                 f"the query has {leaves} terms; the limit is {self.limits.max_terms}. "
                 "Remove some words."
             )
-        state = CompiledQuery(wq.NullQuery)
+        return self._compiled(parsed, reader, CompiledQuery(wq.NullQuery))
+
+    def is_description(self, text: str) -> bool:
+        """Whether ``text`` is read as a description of its most telling words: more
+        than ``max_terms`` words besides AND, OR and NOT (pasted text), or prose
+        without query operators."""
+        count = sum(1 for word in words(text) if word not in _OPERATOR_WORDS)
+        if count > self.limits.max_terms:
+            return True
+        return (
+            count > ALL_REQUIRED_UP_TO
+            and _SENTENCE_PUNCTUATION.search(text) is not None
+            and _OPERATOR_SYNTAX.search(_with_filter_fields_marked(text)) is None
+        )
+
+    def _describe(self, text: str, reader: IndexReader) -> CompiledQuery:
+        """A long text (a pasted paragraph or article) as a description: its most telling
+        words, any of them enough, more of them ranking higher. Its operators, quotes
+        and wildcards are read as text, so nothing costly is expanded and nothing fails."""
+        chosen = telling_words(text, reader, self.telling_words)
+        state = CompiledQuery(wq.NullQuery, words_used=chosen)
+        parsed = wq.And([wq.Term("text", word) for word in chosen])
+        return self._compiled(parsed, reader, state)
+
+    def _compiled(
+        self, parsed: wq.Query, reader: IndexReader, state: CompiledQuery
+    ) -> CompiledQuery:
         compiled = _Rewriter(self, reader, state).rewrite(parsed)
         if compiled is wq.NullQuery or isinstance(compiled, wq.NullQuery.__class__):
             raise QueryError("the query has no searchable words; type at least one word")
@@ -498,6 +544,82 @@ class _Rewriter:
 
 
 _FOLDED_FIELDS = (FOLDED_BODY, FOLDED_TITLE)
+
+
+def telling_words(text: str, reader: IndexReader, limit: int) -> list[str]:
+    """The words of ``text`` for its ``limit`` most informative stems, in text order.
+
+    Words are analysed in the text's language (detected; every language of the
+    index when it is undetermined): stop words go, inflections of one stem count
+    together. Each stem weighs its count in the text times its idf in the index
+    (the rarer, the more telling); a stem no article has cannot help and goes.
+    Every distinct form of a kept stem is kept, as a short query keeps them, so
+    a concept the text repeats in several forms weighs more (measured better).
+    When the index knows none of the words, the most frequent ones are kept.
+    """
+    present = indexed_languages(reader)
+    detected = detect_language(text)
+    languages = (detected,) if detected in present else present
+    total = max(reader.doc_count_all(), 1)
+    counts: dict[str, int] = {}
+    forms: dict[str, list[str]] = {}
+    order: list[str] = []  # distinct forms, in the order they first occur
+    for word in words(text):
+        if word in _OPERATOR_WORDS:
+            word = word.lower()
+        if any(is_stopword(normalize_word(word, lang), lang) for lang in languages or present):
+            continue
+        key = _stem_key(word, languages)
+        if not key:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        if word not in forms.setdefault(key, []):
+            forms[key].append(word)
+            order.append(word)
+    weights: dict[str, float] = {}
+    for key, count in counts.items():
+        frequency = _document_frequency(forms[key][0], languages, reader)
+        if frequency:
+            weights[key] = count * log(1 + (total - frequency + 0.5) / (frequency + 0.5))
+    if not weights:  # nothing the index knows: the text's own words, most frequent first
+        weights = {key: float(count) for key, count in counts.items()}
+    position = {word: at for at, word in enumerate(order)}
+    first = {key: position[found[0]] for key, found in forms.items()}
+    best = sorted(weights, key=lambda key: (-weights[key], first[key]))[:limit]
+    kept = {form for key in best for form in forms[key]}
+    return [word for word in order if word in kept]
+
+
+_OPERATOR_WORDS = frozenset({"AND", "OR", "NOT"})
+
+
+def _with_filter_fields_marked(text: str) -> str:
+    """``org:x``, ``lang:de``… written as ``text:`` so one pattern finds every field."""
+    return _FIELD_PREFIX.sub(lambda m: "text:" if m.group(1) in SYNTAX_FIELDS else m.group(0), text)
+
+
+def _stem_key(word: str, languages: tuple[str, ...]) -> str:
+    """One key for a word's inflections: its stem in the text's language, else its fold."""
+    if len(languages) == 1:
+        return stem_word(word, languages[0])
+    return folded_term(word)
+
+
+def _document_frequency(word: str, languages: tuple[str, ...], reader: IndexReader) -> int:
+    """Articles with ``word`` in the body, in the text's language(s) or, failing that,
+    as the folded field has it."""
+    schema = reader.schema
+    found = max(
+        (reader.doc_frequency(body_field(lang), stem_word(word, lang)) for lang in languages
+         if body_field(lang) in schema),
+        default=0,
+    )  # fmt: skip
+    term = folded_term(word)
+    if not found and term and FOLDED_BODY in schema:
+        found = reader.doc_frequency(FOLDED_BODY, term)
+    return found
+
+
 _EMPTY_FIELD = re.compile(r"(?:^|(?<=[\s(]))([A-Za-z_]\w*):(?=\s|$|\))")
 _EXAMPLES = {facet.param: facet.example for facet in FACETS}
 

@@ -56,4 +56,5 @@ def search_result_json(result: SearchResult) -> dict[str, Any]:
         },
         "suggestion": result.suggestion,
         "relaxed": result.relaxed,
+        "query_words_used": list(result.query_words_used),
     }

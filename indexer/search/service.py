@@ -66,7 +66,7 @@ from indexer.search.execution import (
     Deadline,
     QueryExecution,
     Scores,
-    newest_first,
+    by_date,
     top_by_score,
 )
 from indexer.search.exporting import ExportRows, generation_modified
@@ -76,6 +76,7 @@ from indexer.search.highlight import Highlighter, MatchTerms
 from indexer.search.organizations import organization_profile, organization_summaries
 from indexer.search.parsing import CompiledQuery, QueryCompiler
 from indexer.search.related import MAX_RELATED, related_documents
+from indexer.search.spelling import corrections, is_any_stopword
 from indexer.search.suggest import CompletionCache, check_completion_request
 from indexer.search.vectorized import VectorizedExecution
 
@@ -207,7 +208,12 @@ class SearchService:
                 total = len(final)
                 hits = self._hits(execution, request, query, compiled, final, scores, versions)
             suggestion = None
-            if (total < SUGGEST_BELOW or relaxed) and compiled.words and not compiled.browse:
+            described = bool(compiled.words_used)  # a long text's words are not typed
+            if (
+                (total < SUGGEST_BELOW or relaxed)
+                and compiled.words
+                and not (described or compiled.browse)
+            ):
                 if filters is None:
                     filters = self._filters(generation, request)
                 suggestion = self._suggest(
@@ -222,6 +228,7 @@ class SearchService:
             suggestion=suggestion,
             relaxed=relaxed,
             pages=math.ceil(total / request.per_page) if total else 0,
+            query_words_used=list(compiled.words_used),
         )
 
     def _scores(
@@ -314,9 +321,9 @@ class SearchService:
         if start >= len(final):
             return []
         limit = start + request.per_page
-        if compiled.browse or request.sort == "date":
+        if compiled.browse or request.sort != "relevance":
             keys = execution.statistics.date_keys(searcher)
-            ranked = newest_first(keys, final, limit)
+            ranked = by_date(request.sort, keys, final, limit)
         else:
             ranked = top_by_score(scores, final, limit)
         return self._page_hits(execution, request, query, compiled, ranked[start:limit], start,
@@ -376,16 +383,15 @@ class SearchService:
         """
         searcher = execution.searcher
         reader = searcher.reader()
-        corrector = searcher.corrector(FOLDED_BODY)
         text = request.query
         changed = False
         for word in dict.fromkeys(re.findall(r"(?<![\w:])\w{3,}(?![\w*~:])", text)):
             key = folded_term(word)
             if word in ("AND", "OR", "NOT") or reader.doc_frequency(FOLDED_BODY, key) > 0:
                 continue
-            for candidate in corrector.suggest(key, limit=3, maxdist=2, prefix=1):
-                surface = _surface_form(searcher, candidate)
-                if surface:
+            for candidate in corrections(reader, key):
+                surface = _surface_form(searcher, candidate, like=word)
+                if surface and not is_any_stopword(surface.lower()):
                     surface = surface if word[:1].isupper() else surface.lower()
                     text = re.sub(rf"(?<!\w){re.escape(word)}(?!\w)", surface, text, count=1)
                     changed = True
@@ -587,15 +593,35 @@ def _versions(searcher: Searcher, story: str, docnum: int) -> list[Version]:
     return sorted(found, key=lambda v: (v.date is None, v.date or "", v.id))
 
 
-def _surface_form(searcher: Searcher, key: str) -> str | None:
-    """A word as some article writes it whose folded key is ``key``."""
-    for docnum in searcher.docs_for_query(wq.Term(FOLDED_BODY, key)):
+def _surface_form(searcher: Searcher, key: str, like: str = "") -> str | None:
+    """A word as some article writes it whose folded key is ``key``; with ``like``,
+    only one in the same script (a typed Latin word is not corrected to Cyrillic)."""
+    script = _script(like)
+    for seen, docnum in enumerate(searcher.docs_for_query(wq.Term(FOLDED_BODY, key))):
+        if seen >= SURFACE_DOCUMENTS:
+            break
         body = searcher.stored_fields(docnum).get("body") or ""
         for word in re.findall(r"\w+", body):
-            if folded_term(word) == key:
+            if folded_term(word) == key and (not like or _script(word) == script):
                 return word
-        break
     return None
+
+
+SURFACE_DOCUMENTS = 3  # articles read to find a correction written in the typed script
+
+
+def _script(word: str) -> str:
+    """Cyrillic, Latin or other, by the word's first letter."""
+    for ch in word:
+        if ch.isalpha():
+            return (
+                "cyrillic"
+                if "\u0400" <= ch <= "\u04ff"
+                else "latin"
+                if ch.isascii() or ch <= "\u024f"
+                else "other"
+            )
+    return "other"
 
 
 def _intersect(base: frozenset[int], others: Iterable[frozenset[int]]) -> frozenset[int]:

@@ -12,7 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from cli_support import REPO, clean_env, dossier_command
+from cli_support import ARTICLES, REPO, clean_env, dossier_command
 from flask.testing import FlaskClient
 
 from indexer.cli import build_parser
@@ -27,6 +27,7 @@ SAME_SEARCHES = [
         {"q": "security", "lang": "en", "per_page": "3", "page": "2", "sort": "date"},
     ),
     (["baku", "--org", "az-sss"], {"q": "baku", "org": "az-sss"}),
+    (["security", "--sort", "date_asc"], {"q": "security", "sort": "date_asc"}),
     (["", "--year", "undated"], {"year": "undated"}),
     (
         ["forum", "--from", "2019-01-01", "--to", "2025-12-31", "--source", "Trend"],
@@ -62,6 +63,36 @@ def test_search_json_is_the_api_document(
     assert set(from_api.pop("links")) == {"self", "next", "prev"}
     assert from_cli == from_api
     assert from_cli["total"] > 0 or from_cli["suggestion"], "compare a search that finds something"
+
+
+def test_oldest_first_from_the_command_line(dossier, cli_index: Path) -> None:
+    """`--sort date_asc`: dates ascending, the undated memo after every dated article."""
+    done = dossier(
+        "search", "security", "--sort", "date_asc", "--per-page", "100", "--json",
+        "--index", cli_index,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)["hits"]
+    dates = [h["date"] for h in hits]
+    dated = [d for d in dates if d is not None]
+    assert len(dated) > 2 and dated == sorted(dated)
+    assert dates == dated + [None] * (len(dates) - len(dated))
+    assert "undated-memo" in [h["id"] for h in hits if h["date"] is None]
+    newest = dossier("search", "security", "--sort", "date", "--per-page", "100", "--json",
+                     "--index", cli_index)  # fmt: skip
+    assert [h["date"] for h in json.loads(newest.stdout)["hits"]][: len(dated)] == dated[::-1]
+
+
+def test_a_pasted_article_is_searched_for_its_telling_words(dossier, cli_index: Path) -> None:
+    """A whole bundled article as the query: it comes first, and the words used are said."""
+    article = next(ARTICLES.glob("001_*.txt"))
+    text = article.read_text(encoding="utf-8")
+    done = dossier("search", text, "--index", cli_index)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("searched for the most telling words: ")
+    first_hit = next(line for line in lines[2:] if line.strip().startswith("1. "))
+    assert f"[{article.stem}]" in first_hit  # the article itself
 
 
 def test_search_json_escapes_markup_as_the_api_does(dossier, cli_index: Path) -> None:

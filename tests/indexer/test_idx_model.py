@@ -69,7 +69,8 @@ def test_query_length_is_checked_in_one_place() -> None:
 
 
 def test_sort_orders_are_listed_once() -> None:
-    assert model.DEFAULT_SORT == "relevance" and set(model.SORTS) == {"relevance", "date"}
+    assert model.DEFAULT_SORT == "relevance"
+    assert set(model.SORTS) == {"relevance", "date", "date_asc"}
     assert SearchRequest().sort == model.DEFAULT_SORT
     assert SearchRequest().per_page == SearchLimits().default_per_page
     for path in _modules():

@@ -25,6 +25,7 @@ def test_search_shape(client: FlaskClient, validate) -> None:
         "facets",
         "suggestion",
         "relaxed",
+        "query_words_used",
         "links",
     ]
     assert body["query"] == "forum"

@@ -65,3 +65,25 @@ def test_pages_say_when_a_date_is_not_the_records(dated_app: Flask) -> None:
     for doc_id in ("rec", "none"):
         page = client.get(f"/documents/{doc_id}").get_data(as_text=True)
         assert "date from the" not in page
+
+
+def test_oldest_first_in_the_api_and_on_the_page_puts_undated_last(
+    dated_app: Flask, validate: Callable[[Any, str], None]
+) -> None:
+    """sort=date_asc reads a story from its start; articles without a date come last in
+    both date orders, never first as a zero key would put them."""
+    client = dated_app.test_client()
+    oldest = client.get("/api/search?q=harbour&sort=date_asc").get_json()
+    validate(oldest, "SearchResponse")
+    assert [h["id"] for h in oldest["hits"]] == ["head", "rec", "line", "none"]
+    newest = client.get("/api/search?q=harbour&sort=date").get_json()
+    assert [h["id"] for h in newest["hits"]] == ["line", "rec", "head", "none"]
+    browsing = client.get("/api/search?year=2023&year=2024&year=undated&sort=date_asc")
+    assert [h["id"] for h in browsing.get_json()["hits"]] == ["head", "rec", "none"]
+
+    page = client.get("/?q=harbour").get_data(as_text=True)
+    assert "date, oldest first" in page and "sort=date_asc" in page  # a link to the order
+    page = client.get("/?q=harbour&sort=date_asc").get_data(as_text=True)
+    assert '<strong aria-current="true">date, oldest first</strong>' in page
+    order = [page.index(f"/documents/{doc_id}") for doc_id in ("head", "rec", "line", "none")]
+    assert order == sorted(order)

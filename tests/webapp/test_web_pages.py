@@ -179,7 +179,7 @@ def test_page_beyond_last_is_empty_with_a_way_back(client: FlaskClient, hit_ids)
         ("/?q=bulletin&per_page=1000", "per_page=1000 is out of range; use 1 to 100."),
         ("/?q=bulletin&page=abc", "page=&#39;abc&#39; is not a whole number."),
         ("/?q=bulletin&lang=xx", "lang=&#39;xx&#39; is not a language code"),
-        ("/?q=bulletin&sort=best", "sort=&#39;best&#39; is not one of relevance, date."),
+        ("/?q=bulletin&sort=best", "sort=&#39;best&#39; is not one of relevance, date, date_asc."),
     ],
 )
 def test_bad_parameters_answer_400_with_the_message(
