@@ -21,9 +21,9 @@ import numpy as np
 from whoosh import query as wq
 
 from indexer.ingest.dates import date_key
-from indexer.model import FACETS, FACETS_BY_NAME, UNDATED, Facet, SearchRequest
+from indexer.model import FACETS_BY_NAME, Facet, SearchRequest
 from indexer.search.execution import QueryExecution
-from indexer.search.facets import SINGLE_VALUED, FacetCache, count_facet
+from indexer.search.facets import SINGLE_VALUED, FacetCache, count_facet, listed_facets
 from indexer.search.parsing import CompiledQuery
 from indexer.search.vectorized import ColumnarIndex, Matches, VectorizedExecution
 
@@ -181,13 +181,7 @@ def _facets(
     """Every facet's counts, each over the matches narrowed by the *other* filters."""
     selected = request.selections()
     facets = {}
-    for facet in FACETS:
-        prefix = None
-        if facet.within is not None:  # months: only inside one chosen year
-            outer = selected[facet.within]
-            if len(outer) != 1 or outer[0] == UNDATED:
-                continue
-            prefix = outer[0] + "-"
+    for facet, prefix in listed_facets(selected):
         base = matched
         for name, mask in filters.items():
             if name != facet.name:

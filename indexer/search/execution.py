@@ -425,32 +425,14 @@ class QueryExecution:
     def matched_terms(self, query: wq.Query) -> list[tuple[str, str]]:
         """(field, term) of every positive part of ``query`` that occurs in the index,
         prefixes and wildcards expanded."""
-        out: list[tuple[str, str]] = []
-
-        def walk(node: wq.Query) -> None:
-            if isinstance(node, wq.Not):
-                return
-            if isinstance(node, wq.AndNot):
-                walk(node.a)
-                return
-            if isinstance(node, wq.Term | wq.Phrase):
-                words = [node.text] if isinstance(node, wq.Term) else list(node.words)
-                out.extend(
-                    (node.fieldname, _as_text(w)) for w in words if self._lookup(node.fieldname, w)
-                )
-                return
-            if isinstance(node, wq.Prefix | wq.Wildcard):
-                out.extend((node.fieldname, _as_text(w)) for w in self._expansions(node))
-                return
-            if node.is_leaf():
-                for fieldname, text in node.existing_terms(self.reader, expand=True):
-                    out.append((fieldname, _as_text(text)))
-                return
-            for child in node.children():
-                walk(child)
-
-        walk(query)
-        return out
+        return matched_terms(
+            query,
+            lambda fieldname, word: bool(self._lookup(fieldname, word)),
+            self._expansions,
+            lambda node: [
+                (f, _as_text(t)) for f, t in node.existing_terms(self.reader, expand=True)
+            ],
+        )
 
 
 Within = Iterable[int] | None  # documents still in play, or None for all
@@ -481,6 +463,40 @@ def _local(wanted: list[int] | None, reader: IndexReader, offset: int) -> list[i
     low = bisect_left(wanted, offset)
     high = bisect_left(wanted, offset + reader.doc_count_all())
     return [d - offset for d in wanted[low:high]]
+
+
+def matched_terms(
+    query: wq.Query,
+    exists: Callable[[str, str | bytes], bool],
+    expansions: Callable[[wq.Prefix | wq.Wildcard], Iterable[str | bytes]],
+    other_leaf: Callable[[wq.Query], Iterable[tuple[str, str]]],
+) -> list[tuple[str, str]]:
+    """(field, term) of every positive part of ``query`` that ``exists`` in the index,
+    prefixes and wildcards by their ``expansions``, any other leaf as ``other_leaf``
+    finds it: the walk both executions share, for highlighting."""
+    out: list[tuple[str, str]] = []
+
+    def walk(node: wq.Query) -> None:
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            walk(node.a)
+            return
+        if isinstance(node, wq.Term | wq.Phrase):
+            words = [node.text] if isinstance(node, wq.Term) else list(node.words)
+            out.extend((node.fieldname, _as_text(w)) for w in words if exists(node.fieldname, w))
+            return
+        if isinstance(node, wq.Prefix | wq.Wildcard):
+            out.extend((node.fieldname, _as_text(w)) for w in expansions(node))
+            return
+        if node.is_leaf():
+            out.extend(other_leaf(node))
+            return
+        for child in node.children():
+            walk(child)
+
+    walk(query)
+    return out
 
 
 def _as_text(term: str | bytes) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -31,6 +31,7 @@ from indexer.model import (
     LANGUAGE_NAMES,
     UNDATED,
     Facet,
+    FacetSpec,
     FacetValue,
 )
 
@@ -110,6 +111,22 @@ class FacetCache:
                 reader = self._searcher.reader()
                 self._all = frozenset(reader.all_doc_ids())
             return self._all
+
+
+def listed_facets(
+    selected: dict[str, tuple[str, ...]],
+) -> Iterator[tuple[FacetSpec, str | None]]:
+    """Each facet a result lists, with the prefix its values must have: a facet shown
+    only ``within`` one chosen value of another (months inside one year) is left out
+    unless exactly one dated value of that other facet is chosen."""
+    for facet in FACETS:
+        prefix = None
+        if facet.within is not None:
+            outer = selected[facet.within]
+            if len(outer) != 1 or outer[0] == UNDATED:
+                continue
+            prefix = outer[0] + "-"
+        yield facet, prefix
 
 
 def count_facet(

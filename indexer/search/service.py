@@ -70,7 +70,7 @@ from indexer.search.execution import (
     top_by_score,
 )
 from indexer.search.exporting import ExportRows, generation_modified
-from indexer.search.facets import count_facet, default_label
+from indexer.search.facets import count_facet, default_label, listed_facets
 from indexer.search.generations import Generation, SearcherManager
 from indexer.search.highlight import Highlighter, MatchTerms
 from indexer.search.organizations import organization_profile, organization_summaries
@@ -274,13 +274,7 @@ class SearchService:
         counts of stories, not articles, when ``stories`` is given (collapsed results)."""
         selected = request.selections()
         facets = {}
-        for facet in FACETS:
-            prefix = None
-            if facet.within is not None:  # months: only inside one chosen year
-                outer = selected[facet.within]
-                if len(outer) != 1 or outer[0] == UNDATED:
-                    continue
-                prefix = outer[0] + "-"
+        for facet, prefix in listed_facets(selected):
             base = _intersect(matches, [v for k, v in filters.items() if k != facet.name])
             counts = None
             if stories is not None:

@@ -34,8 +34,8 @@ from indexer.search.execution import (
     IndexStatistics,
     QueryExecution,
     Scores,
-    _as_text,
     _plain_or,
+    matched_terms,
 )
 from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive
 
@@ -279,32 +279,12 @@ class VectorizedExecution:
 
     def matched_terms(self, query: wq.Query) -> list[tuple[str, str]]:
         """``execution.matched_terms``, each term looked up in the arrays."""
-        out: list[tuple[str, str]] = []
-
-        def walk(node: wq.Query) -> None:
-            if isinstance(node, wq.Not):
-                return
-            if isinstance(node, wq.AndNot):
-                walk(node.a)
-                return
-            if isinstance(node, wq.Term | wq.Phrase):
-                words = [node.text] if isinstance(node, wq.Term) else list(node.words)
-                out.extend(
-                    (node.fieldname, _as_text(w)) for w in words if self._exists(node.fieldname, w)
-                )
-                return
-            if isinstance(node, wq.Prefix | wq.Wildcard):
-                words = self.columns.expansions(node, self.fallback)
-                out.extend((node.fieldname, _as_text(w)) for w in words)
-                return
-            if node.is_leaf():
-                out.extend(self.fallback.matched_terms(node))
-                return
-            for child in node.children():
-                walk(child)
-
-        walk(query)
-        return out
+        return matched_terms(
+            query,
+            self._exists,
+            lambda node: self.columns.expansions(node, self.fallback),
+            self.fallback.matched_terms,
+        )
 
     def _term(self, fieldname: str, text: str | bytes) -> Matches:
         """BM25 of one term in every live document that has it (as ``execution._term``)."""
