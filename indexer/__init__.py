@@ -3,10 +3,12 @@
 The public surface is small on purpose; everything else is internal.
 """
 
+from indexer.cluster.backend import Service, open_service
 from indexer.index.writing import IndexReport, build_index, delete_documents
 from indexer.model import (
     DocumentNotFoundError,
     DossierError,
+    FeatureUnavailableError,
     IndexLockedError,
     IndexUnavailableError,
     ParameterError,
@@ -23,6 +25,7 @@ from indexer.search.service import SearchService
 __all__ = [
     "DocumentNotFoundError",
     "DossierError",
+    "FeatureUnavailableError",
     "IndexLockedError",
     "IndexReport",
     "IndexUnavailableError",
@@ -33,9 +36,11 @@ __all__ = [
     "SearchResult",
     "SearchService",
     "SearchTimeoutError",
+    "Service",
     "build_index",
     "delete_documents",
     "engine_hit_json",
+    "open_service",
     "organizations_json",
     "search_result_json",
 ]

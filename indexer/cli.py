@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, entry_points, version
 from pathlib import Path
 from typing import Any
 
-from indexer.index.writing import build_index, delete_documents
+from indexer.cluster.backend import delete_articles, index_articles, open_service
 from indexer.ingest.documents import DocumentBuilder, load_documents
 from indexer.ingest.gazetteer_suggestions import suggest_organizations
 from indexer.ingest.organizations import Gazetteer
@@ -34,7 +34,7 @@ from indexer.model import (
     SearchRequest,
 )
 from indexer.search.serialize import search_result_json
-from indexer.search.service import SearchService, parse_date
+from indexer.search.service import parse_date
 
 COMMANDS_GROUP = "dossier.commands"
 DEFAULT_CORPUS = Path("corpus")
@@ -103,7 +103,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     paths = _existing_paths(args.paths or [DEFAULT_CORPUS])
     bar = _progress_bar(args.quiet)
     try:
-        report = build_index(
+        report = index_articles(
             paths, args.index, gazetteer=args.gazetteer, rebuild=args.rebuild,
             prune=not args.keep_missing, wait=args.wait, progress=bar,
             follow_links=args.follow_links,
@@ -124,7 +124,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    deleted, missing = delete_documents(args.ids, args.index, wait=args.wait)
+    deleted, missing = delete_articles(args.ids, args.index, wait=args.wait)
     for doc_id in missing:
         print(f"{doc_id}: no such document", file=sys.stderr)
     print(f"{deleted} deleted")
@@ -132,7 +132,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    with SearchService(args.index, gazetteer=args.gazetteer) as service:
+    with open_service(args.index, gazetteer=args.gazetteer) as service:
         stats = service.stats()
     if args.json:
         print(json.dumps(asdict(stats), ensure_ascii=False, indent=2))
@@ -203,7 +203,7 @@ def _search_request(args: argparse.Namespace, limits: SearchLimits = LIMITS) -> 
 
 def cmd_search(args: argparse.Namespace) -> int:
     request = _search_request(args)
-    with SearchService(args.index, gazetteer=args.gazetteer, limits=LIMITS) as service:
+    with open_service(args.index, gazetteer=args.gazetteer, limits=LIMITS) as service:
         gaz = service.gazetteer
         request = _resolve_orgs(request, gaz)
         result = service.search(request)

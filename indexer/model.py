@@ -63,6 +63,10 @@ class SearchTimeoutError(DossierError):
     """A search ran past its time limit and was stopped (the web app answers 503)."""
 
 
+class FeatureUnavailableError(DossierError):
+    """The configured backend cannot answer this request the way Dossier would (501)."""
+
+
 class DocumentNotFoundError(DossierError):
     """No document has the requested id."""
 
@@ -264,6 +268,9 @@ class SearchResult:
     relaxed: bool = False  # no document had every word; partial matches shown
     pages: int = 0
     query_words_used: list[str] = field(default_factory=list)  # a long query's telling words
+    backend: str = "whoosh"  # which engine answered (DOSSIER_BACKEND)
+    # what that engine answered differently from Dossier's own (README, cluster table)
+    not_honoured: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

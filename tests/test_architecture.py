@@ -1,6 +1,6 @@
 """The layout's lines (ARCHITECTURE.md), checked so they do not drift.
 
-- indexer/ is layered: model ← analysis ← ingest ← index ← search ← cli. A
+- indexer/ is layered: model ← analysis ← ingest ← index ← search ← cluster ← cli. A
   module imports only from its own layer or those before it.
 - Only indexer/index/whoosh_internals.py reaches Whoosh's private names.
 - indexer/ never imports the web app, Flask or bleach; the web app reaches the
@@ -29,7 +29,7 @@ INDEXER = ROOT / "indexer"
 WEBAPP = ROOT / "webapp"
 
 # The layers of indexer/, first to last; a module may import from its own layer or earlier.
-LAYERS = ("model", "analysis", "ingest", "index", "search", "cli")
+LAYERS = ("model", "analysis", "ingest", "index", "search", "cluster", "cli")
 # Top-level modules of the model layer: the shapes, and tables too long to sit in model.py.
 MODEL_MODULES = {"model", "languages"}
 # indexer/__init__.py and __main__.py are the public surface over every layer.

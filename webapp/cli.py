@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from indexer import DossierError, SearchService
+from indexer import DossierError, SearchService, open_service
 
 from .server import THREADS, serve
 
@@ -55,3 +55,4 @@ def _check_gazetteer(args: argparse.Namespace) -> None:
         SearchService(args.index, gazetteer=args.gazetteer).close()
     except DossierError as exc:
         raise DossierError(f"--gazetteer: {exc}") from None
+    open_service(args.index).close()  # DOSSIER_BACKEND and the cluster's settings, checked now

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from indexer.model import (
     DocumentNotFoundError,
     DossierError,
+    FeatureUnavailableError,
     IndexLockedError,
     IndexUnavailableError,
     ParameterError,
@@ -53,6 +54,10 @@ ERRORS: dict[int, tuple[str, str]] = {
     429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
     431: ("HeaderFieldsTooLarge", "More than 100 header fields, or one over 8,190 bytes."),
     500: ("InternalError", "An unexpected failure on the server."),
+    501: (
+        "NotImplemented",
+        "The configured search backend cannot answer this; the message says why.",
+    ),
     503: ("Unavailable", "The index is missing or unreadable, or the search took too long."),
 }
 
@@ -65,6 +70,8 @@ def status_of(error: DossierError) -> int:
         return 400
     if isinstance(error, DocumentNotFoundError):
         return 404
+    if isinstance(error, FeatureUnavailableError):
+        return 501
     if isinstance(error, IndexUnavailableError | IndexLockedError | SearchTimeoutError):
         return 503
     return 500
@@ -110,7 +117,7 @@ def _handle_dossier(error: DossierError) -> Response:
     if isinstance(error, SearchTimeoutError):  # the message says what to change
         current_app.logger.warning("%s on %s", error, request.full_path)
         return error_response(status, str(error))
-    if status >= 500:
+    if status >= 500 and status != 501:  # a 501's message names the feature
         current_app.logger.warning("%s: %s", type(error).__name__, error)
         return error_response(status, MESSAGES.get(status, str(error)))
     return error_response(status, str(error))

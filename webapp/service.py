@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from indexer import SearchService
+from indexer import Service, open_service
 from indexer.model import SearchLimits
 
 _EXTENSION = "dossier.search_service"
@@ -36,8 +36,8 @@ def limits_from_config(config: Mapping[str, Any]) -> SearchLimits:
     )
 
 
-def get_service(app: Flask | None = None) -> SearchService:
-    """This app's SearchService, opened on the first call."""
+def get_service(app: Flask | None = None) -> Service:
+    """This app's search service (the backend DOSSIER_BACKEND names), opened on first use."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     service = app.extensions.get(_EXTENSION)
     if service is None:
@@ -45,7 +45,7 @@ def get_service(app: Flask | None = None) -> SearchService:
             service = app.extensions.get(_EXTENSION)
             if service is None:
                 gazetteer = app.config["GAZETTEER"]
-                service = SearchService(
+                service = open_service(
                     Path(app.config["INDEX_DIR"]),
                     gazetteer=Path(gazetteer) if gazetteer else None,
                     limits=limits_from_config(app.config),

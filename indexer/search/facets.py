@@ -19,7 +19,8 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Protocol
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -129,9 +130,16 @@ def listed_facets(
         yield facet, prefix
 
 
+class KnownValues(Protocol):
+    """What ``count_facet`` needs of a facet cache when given the counts: the values
+    the index has (a backend without a ``FacetCache`` answers it from its own counts)."""
+
+    def values(self, fieldname: str) -> Mapping[str, object]: ...
+
+
 def count_facet(
     name: str,
-    cache: FacetCache,
+    cache: FacetCache | KnownValues,
     base: frozenset[int] | set[int],
     selected: Iterable[str],
     labeler: Callable[[str, str], str],
@@ -145,6 +153,7 @@ def count_facet(
     facet = FACETS_BY_NAME[name]
     fieldname = facet.index_field
     if counts is None:
+        assert isinstance(cache, FacetCache), "counts come with a cache that cannot count"
         counts = cache.counts(fieldname, base)
     known = cache.values(fieldname)  # a selected value the index lacks is not listed
     values = []

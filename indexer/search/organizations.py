@@ -116,9 +116,25 @@ def _profile(
     docs: frozenset[int],
 ) -> OrganizationProfile:
     cache = generation.facets
-    years = cache.counts(YEAR_FACET.index_field, docs) if docs else {}
-    months = cache.counts(MONTH_FACET.index_field, docs) if docs else {}
-    related = cache.counts(_ORG_FIELD, docs) if docs else {}
+    return profile_from_counts(
+        gazetteer, org_id, len(docs),
+        lambda fieldname: cache.counts(fieldname, docs) if docs else {},
+        _latest(generation, gazetteer, highlighter, docs),
+    )  # fmt: skip
+
+
+def profile_from_counts(
+    gazetteer: Gazetteer,
+    org_id: str,
+    total: int,
+    counts: Callable[[str], dict[str, int]],
+    latest: list[Hit],
+) -> OrganizationProfile:
+    """The profile from the counts of the organization's articles per facet value
+    (``counts(index field)``), whichever backend counted them."""
+    years = counts(YEAR_FACET.index_field)
+    months = counts(MONTH_FACET.index_field)
+    related = dict(counts(_ORG_FIELD))
     related.pop(org_id, None)
     org = gazetteer.organizations.get(org_id)
 
@@ -127,10 +143,10 @@ def _profile(
         values.sort(key=lambda v: (-v.count, v.label.casefold(), v.value))
         return values
 
-    sources = cache.counts(SOURCE_FACET.index_field, docs) if docs else {}
-    languages = cache.counts(LANGUAGE_FACET.index_field, docs) if docs else {}
+    sources = counts(SOURCE_FACET.index_field)
+    languages = counts(LANGUAGE_FACET.index_field)
     return OrganizationProfile(
-        summary=summary_of(gazetteer, org_id, len(docs)),
+        summary=summary_of(gazetteer, org_id, total),
         aliases=list(dict.fromkeys(org.aliases)) if org else [],
         years={y: n for y, n in sorted(years.items()) if y != UNDATED},
         months={m: n for m, n in sorted(months.items()) if m != UNDATED},
@@ -138,7 +154,7 @@ def _profile(
         related=counted("organization", related, gazetteer.label)[:RELATED_ORGANIZATIONS],
         sources=counted("source", sources, lambda v: v),
         languages=counted("lang", languages, lambda v: default_label("lang", v)),
-        latest=_latest(generation, gazetteer, highlighter, docs),
+        latest=latest,
     )
 
 

@@ -57,4 +57,6 @@ def search_result_json(result: SearchResult) -> dict[str, Any]:
         "suggestion": result.suggestion,
         "relaxed": result.relaxed,
         "query_words_used": list(result.query_words_used),
+        "backend": result.backend,
+        "not_honoured": list(result.not_honoured),
     }

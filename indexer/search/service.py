@@ -115,27 +115,7 @@ class SearchService:
     # --- search ---
 
     def validate(self, request: SearchRequest) -> None:
-        limits = self.limits
-        limits.check_query(request.query)
-        if request.page < 1 or request.page > limits.max_page:
-            raise ParameterError(f"page must be between 1 and {limits.max_page}", parameter="page")
-        if request.per_page < 1 or request.per_page > limits.max_per_page:
-            raise ParameterError(
-                f"per_page must be between 1 and {limits.max_per_page}", parameter="per_page"
-            )
-        if request.sort not in SORTS:
-            raise ParameterError(f"sort must be one of {', '.join(SORTS)}", parameter="sort")
-        if request.date_from and request.date_to and request.date_from > request.date_to:
-            raise ParameterError("'from' is after 'to'", parameter="from")
-        if request.collapse not in COLLAPSE_MODES:
-            raise ParameterError(
-                f"collapse must be one of {', '.join(COLLAPSE_MODES)}", parameter="collapse"
-            )
-        if request.story is not None and not 0 < len(request.story) <= limits.max_filter_chars:
-            raise ParameterError(
-                f"story must be a story id of 1 to {limits.max_filter_chars} characters",
-                parameter="story",
-            )
+        check_request(request, self.limits)
 
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
@@ -563,6 +543,30 @@ class SearchService:
         generation = self.manager.refresh()
         modified = generation_modified(self.store.current_generation(), generation.name)
         return generation.name, modified
+
+
+def check_request(request: SearchRequest, limits: SearchLimits) -> None:
+    """Refuse a request no backend should run (the same limits for every backend)."""
+    limits.check_query(request.query)
+    if request.page < 1 or request.page > limits.max_page:
+        raise ParameterError(f"page must be between 1 and {limits.max_page}", parameter="page")
+    if request.per_page < 1 or request.per_page > limits.max_per_page:
+        raise ParameterError(
+            f"per_page must be between 1 and {limits.max_per_page}", parameter="per_page"
+        )
+    if request.sort not in SORTS:
+        raise ParameterError(f"sort must be one of {', '.join(SORTS)}", parameter="sort")
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise ParameterError("'from' is after 'to'", parameter="from")
+    if request.collapse not in COLLAPSE_MODES:
+        raise ParameterError(
+            f"collapse must be one of {', '.join(COLLAPSE_MODES)}", parameter="collapse"
+        )
+    if request.story is not None and not 0 < len(request.story) <= limits.max_filter_chars:
+        raise ParameterError(
+            f"story must be a story id of 1 to {limits.max_filter_chars} characters",
+            parameter="story",
+        )
 
 
 def match_terms(

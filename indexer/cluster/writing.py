@@ -1,0 +1,228 @@
+"""Indexing into the cluster: the same pipeline and checksums as the Whoosh path.
+
+Articles are loaded, cleaned and enriched exactly as for Whoosh
+(``ingest``), placed in stories, analysed into tokens (``cluster.documents``)
+and upserted in batches: re-running sends nothing unchanged and duplicates
+nothing (an upsert by id replaces). ``rebuild`` fills a new collection and
+then points the alias readers use at it, so no reader ever sees a
+half-built collection; the old collection is dropped after the swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from indexer.cluster.config import ClusterConfig
+from indexer.cluster.connection import ClusterError, Connection
+from indexer.cluster.documents import LAYOUT, cluster_document, collection_schema, sketch_of
+from indexer.index.schema import build_schema
+from indexer.index.writing import PIPELINE_VERSION, IndexReport, Progress
+from indexer.ingest.documents import (
+    DocumentBuilder,
+    LoadProblem,
+    Unchanged,
+    checksum,
+    load_documents,
+)
+from indexer.ingest.duplicates import StoryAssigner, signature
+from indexer.ingest.organizations import Gazetteer
+from indexer.model import Document, IncompleteIndexError
+
+BATCH = 250  # documents per import request
+
+
+def collection_name(alias: str, when: datetime | None = None) -> str:
+    """A new collection's name: the alias, the layout it is built with, and when."""
+    stamp = (when or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%f")
+    return f"{alias}-{LAYOUT}-{stamp}"
+
+
+def layout_of(collection: str) -> str | None:
+    parts = collection.rsplit("-", 2)
+    return parts[1] if len(parts) == 3 else None
+
+
+def build_cluster_index(
+    paths: list[Path],
+    config: ClusterConfig,
+    *,
+    gazetteer: Path | None = None,
+    rebuild: bool = False,
+    prune: bool = True,
+    progress: Progress | None = None,
+    follow_links: bool = False,
+) -> IndexReport:
+    """Index the corpus files under ``paths`` into the cluster; see module docstring."""
+    started = time.perf_counter()
+    connection = Connection(config)
+    report = IndexReport(index_dir=Path(f"typesense:{config.alias}"))
+    gaz = Gazetteer.load(gazetteer)
+    salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz),
+                    "typesense", LAYOUT)  # fmt: skip
+    current = connection.alias_target(config.alias)
+    if current is not None and layout_of(current) != LAYOUT and not rebuild:
+        report.problems.append(
+            LoadProblem(current, "the collection was built by another version; rebuilding it",
+                        severity="warning")
+        )  # fmt: skip
+        rebuild = True
+    fresh = rebuild or current is None
+    target = collection_name(config.alias) if fresh else current
+    assert target is not None
+    existing: dict[str, tuple[str, str]] = {}
+    seq = 0
+    if fresh:
+        connection.create_collection(collection_schema(target))
+    else:
+        rows = list(connection.export(target, ["id", "checksum", "path", "seq"]))
+        existing = {r["id"]: (r.get("checksum") or "", r.get("path") or "") for r in rows}
+        seq = max((int(r.get("seq") or 0) for r in rows), default=0) + 1
+    try:
+        stories = StoryAssigner(None if fresh else lambda: _indexed_stories(connection, target))
+        builder = DocumentBuilder(gaz, salt=salt, known={k: d for k, (d, _) in existing.items()})
+        seen = _send(connection, target, paths, builder, existing, report, stories, seq,
+                     progress, follow_links)  # fmt: skip
+        if prune and not fresh:
+            _prune(connection, target, paths, existing, seen, report)
+        if fresh:
+            count = int(connection.collection_info(target).get("num_documents", 0))
+            if count != report.added:
+                raise IncompleteIndexError(
+                    f"the new collection holds {count} documents instead of {report.added}; "
+                    "readers still use the old one"
+                )
+            connection.point_alias(config.alias, target)
+            report.rebuilt = True
+    except BaseException:
+        if fresh:  # readers never saw it; the old collection keeps serving
+            with contextlib.suppress(ClusterError):
+                connection.drop_collection(target)
+        raise
+    if fresh and current is not None and current != target:
+        connection.drop_collection(current)
+    report.generation = target
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _send(
+    connection: Connection,
+    target: str,
+    paths: list[Path],
+    builder: DocumentBuilder,
+    existing: dict[str, tuple[str, str]],
+    report: IndexReport,
+    stories: StoryAssigner,
+    seq: int,
+    progress: Progress | None,
+    follow_links: bool,
+) -> dict[str, str]:
+    """Upsert every new or changed document in batches; id -> path of every one seen."""
+    seen: dict[str, str] = {}
+    batch: list[dict[str, Any]] = []
+    documents = 0
+    read = [0]
+
+    def flush() -> None:
+        if batch:
+            _import(connection, target, batch, report)
+            batch.clear()
+
+    for item in load_documents(paths, builder, follow_links,
+                               on_bytes=lambda n: read.__setitem__(0, read[0] + n)):  # fmt: skip
+        if isinstance(item, LoadProblem):
+            report.problems.append(item)
+            continue
+        if isinstance(item, Unchanged):
+            seen.setdefault(item.id, item.path)
+            report.unchanged += 1
+            continue
+        doc: Document = item
+        if doc.id in seen:
+            report.problems.append(
+                LoadProblem(doc.path or "?", f"duplicate id {doc.id!r} (first in {seen[doc.id]})")
+            )
+            continue
+        seen[doc.id] = doc.path or "?"
+        doc.sketch = signature(doc.body)
+        doc.story = stories.assign(doc.id, doc.sketch)
+        batch.append(cluster_document(doc, seq))
+        seq += 1
+        documents += 1
+        report.repaired += doc.repaired
+        if doc.id in existing:
+            report.updated += 1
+        else:
+            report.added += 1
+        if len(batch) >= BATCH:
+            flush()
+        if progress:
+            progress(documents, read[0], 0)
+    flush()
+    return seen
+
+
+def _import(
+    connection: Connection, target: str, batch: list[dict[str, Any]], report: IndexReport
+) -> None:
+    """One batch; a document the cluster refuses is reported, the others are kept."""
+    results = connection.import_documents(target, batch)
+    refused = [(doc, r) for doc, r in zip(batch, results, strict=False) if not r.get("success")]
+    for doc, result in refused:
+        report.problems.append(
+            LoadProblem(doc.get("path") or doc["id"],
+                        f"the cluster refused {doc['id']!r}: {result.get('error', 'no reason')}")
+        )  # fmt: skip
+    # A refused document is not in the index: it counts as failed, not as added.
+    report.added -= len(refused)
+
+
+def _indexed_stories(
+    connection: Connection, target: str
+) -> Iterator[tuple[str, str | None, bytes | None]]:
+    for row in connection.export(target, ["id", "story", "sketch"]):
+        yield row["id"], row.get("story"), sketch_of(row)
+
+
+def _prune(
+    connection: Connection,
+    target: str,
+    paths: list[Path],
+    existing: dict[str, tuple[str, str]],
+    seen: dict[str, str],
+    report: IndexReport,
+) -> None:
+    """Delete documents of the indexed paths that their files no longer contain."""
+    roots = [p.resolve() for p in paths]
+    troubled = {p.path for p in report.errors}
+    for doc_id, (_, path) in existing.items():
+        if doc_id in seen or not path or path in troubled:
+            continue
+        resolved = Path(path).resolve()
+        if not any(resolved == root or root in resolved.parents for root in roots):
+            continue
+        if Path(path).exists() and path.endswith((".txt", ".txt.gz")):
+            continue  # the file is there but yielded another id: leave it to its own run
+        if connection.delete_document(target, doc_id):
+            report.deleted += 1
+
+
+def delete_cluster_documents(ids: list[str], config: ClusterConfig) -> tuple[int, list[str]]:
+    """Delete documents by id from the collection readers use; (deleted, ids not found)."""
+    connection = Connection(config)
+    target = connection.alias_target(config.alias)
+    if target is None:
+        raise ClusterError(f"the cluster has no collection {config.alias!r}; index one first")
+    missing = [doc_id for doc_id in ids if not connection.delete_document(target, doc_id)]
+    return len(ids) - len(missing), missing
+
+
+def _gazetteer_digest(gaz: Gazetteer) -> str:
+    if gaz.path is None or not gaz.path.exists():
+        return ""
+    return checksum(gaz.path.read_text(encoding="utf-8"))
