@@ -27,20 +27,20 @@ from indexer.cluster.documents import (
     FACET_FIELDS,
     TEXT_FIELDS,
     TOKENS,
-    prefix_token,
     token,
-    token_term,
 )
 from indexer.index.schema import build_schema
 from indexer.index.whoosh_internals import expanded_terms
 from indexer.model import FeatureUnavailableError
 
-MAX_VOCABULARY = 2_000  # words a fuzzy or wildcard word is matched among (most frequent)
+EXPANSION_UNAVAILABLE = (
+    "words with *, ? or ~ are not available on the typesense backend (README, cluster "
+    "table); type the whole word, or use the embedded backend"
+)
 RANKING_TOKENS = 64  # tokens the cluster ranks by (it drops them one by one to rank)
 
 # What the cluster answers differently, by the name the API reports (not_honoured).
 PHRASE = "phrase-order"  # "a b" matches a and b anywhere in the same field
-FUZZY = "fuzzy-vocabulary"  # ~ and ? words matched among the most frequent words only
 RANKING = "bm25-ranking"  # relevance is the cluster's own (more of the query's words first)
 
 
@@ -59,7 +59,6 @@ class ClusterVocabulary:
         self._lock = threading.Lock()
         self._frequency: dict[tuple[str, str], int] = {}
         self._languages: list[str] | None = None
-        self.truncated = False  # a fuzzy or wildcard expansion saw only MAX_VOCABULARY words
 
     def doc_count_all(self) -> int:
         return self._documents
@@ -95,34 +94,18 @@ class ClusterVocabulary:
     def frequency(self, fieldname: str, text: str | bytes) -> int:
         return self.doc_frequency(fieldname, text)
 
-    def expand_prefix(self, fieldname: str, prefix: str | bytes, limit: int = 0) -> Iterator[bytes]:
-        """Index terms of ``fieldname`` that start with ``prefix``, most frequent first."""
-        start = prefix.decode("utf-8") if isinstance(prefix, bytes) else prefix
-        if fieldname not in TEXT_FIELDS:
-            raise FeatureUnavailableError(f"prefix searches in {fieldname} on the cluster")
-        wanted = limit or MAX_VOCABULARY
-        found = self._facet_values(TOKENS, prefix_token(fieldname, start), wanted)
-        if len(found) >= wanted:
-            self.truncated = True
-        for value, count in found.items():
-            decoded = token_term(value)
-            if decoded is None or decoded[0] != fieldname or not decoded[1].startswith(start):
-                continue
-            with self._lock:
-                self._frequency[(fieldname, decoded[1])] = count
-            yield decoded[1].encode("utf-8", "surrogatepass")
+    def expand_prefix(self, fieldname: str, prefix: str | bytes) -> Iterator[bytes]:
+        # The cluster lists at most ten facet values that start with a prefix (0.24.1,
+        # measured), so expanding here would silently miss words: refuse instead.
+        raise FeatureUnavailableError(EXPANSION_UNAVAILABLE)
 
     def terms_within(
         self, fieldname: str, text: str, maxdist: int, prefix: int = 0
     ) -> Iterator[bytes]:
-        for btext in self.expand_prefix(fieldname, text[:prefix]):
-            if _distance(btext.decode("utf-8"), text, maxdist) <= maxdist:
-                yield btext
+        raise FeatureUnavailableError(EXPANSION_UNAVAILABLE)
 
     def lexicon(self, fieldname: str) -> Iterator[bytes]:
-        raise FeatureUnavailableError(
-            "a wildcard at the start of a word on the cluster backend; put letters first"
-        )
+        raise FeatureUnavailableError(EXPANSION_UNAVAILABLE)
 
     def __contains__(self, item: tuple[str, bytes]) -> bool:
         return self.doc_frequency(*item) > 0
@@ -137,23 +120,6 @@ class ClusterVocabulary:
         (result,) = self.connection.multi_search([search])
         counts = (result.get("facet_counts") or [{}])[0].get("counts", [])
         return {c["value"]: int(c["count"]) for c in counts if str(c["value"]).startswith(start)}
-
-
-def _distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein distance of ``a`` and ``b`` (stops counting past ``limit``)."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
 
 
 # --- the boolean filter ---
@@ -212,8 +178,6 @@ class _Walker:
             words = [self._term(query.fieldname, _text(w), positive) for w in query.words]
             return Node("and", tuple(words))
         if isinstance(query, wq.FuzzyTerm | wq.Wildcard | wq.Prefix):
-            if isinstance(query, wq.FuzzyTerm | wq.Wildcard):
-                self.notices.add(FUZZY)
             terms = [_text(t) for t in expanded_terms(query, self.vocabulary)]
             return Node("or", tuple(self._term(query.fieldname, t, positive) for t in terms))
         if isinstance(query, wq.AndMaybe):

@@ -80,6 +80,7 @@ class _View:
     created: datetime | None
     vocabulary: ClusterVocabulary
     read_at: float
+    known: dict[str, dict[str, int]] | None = None  # every facet's values in the collection
 
 
 class ClusterSearchService:
@@ -197,7 +198,7 @@ class ClusterSearchService:
         facets = {
             facet.name: count_facet(
                 facet.name,
-                _KnownValues(counts),
+                _KnownValues(self._known(view)),
                 frozenset(),
                 selected[facet.name],
                 self._label,
@@ -215,6 +216,15 @@ class ClusterSearchService:
             query_words_used=list(compiled.words_used), backend=BACKEND,
             not_honoured=sorted(notices),
         )  # fmt: skip
+
+    def _known(self, view: _View) -> dict[str, dict[str, int]]:
+        """Every facet value the collection has (a selected value it lacks is not listed)."""
+        if view.known is None:
+            whole = _search(view.collection, None, per_page=0)
+            whole.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES)
+            (result,) = self.connection.multi_search([whole])
+            view.known = _facet_counts(result)
+        return view.known
 
     def _compile(self, text: str, view: _View) -> CompiledQuery:
         # The compiler asks an index reader for languages, frequencies and prefixes; the
