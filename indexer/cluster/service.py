@@ -81,6 +81,7 @@ class _View:
     vocabulary: ClusterVocabulary
     read_at: float
     known: dict[str, dict[str, int]] | None = None  # every facet's values in the collection
+    shared: bool | None = None  # some story has several versions
 
 
 class ClusterSearchService:
@@ -103,7 +104,7 @@ class ClusterSearchService:
         self._view: _View | None = None
 
     def close(self) -> None:
-        """Nothing to release: the client holds no connection between requests."""
+        self.connection.close()
 
     def __enter__(self) -> ClusterSearchService:
         return self
@@ -184,7 +185,7 @@ class ClusterSearchService:
             counts[facet.index_field] = _facet_counts(result).get(facet.index_field, {})
         articles = int(counted.get("found", 0))
         total = int(page.get("found", 0))
-        if collapsing and total != articles:
+        if collapsing and (total != articles or self._shared_stories(view)):
             notices.add(STORY_COUNTS)
         documents = _page_documents(page, collapsing)
         versions = self._versions(view, translation, filters, documents)
@@ -225,6 +226,17 @@ class ClusterSearchService:
             (result,) = self.connection.multi_search([whole])
             view.known = _facet_counts(result)
         return view.known
+
+    def _shared_stories(self, view: _View) -> bool:
+        """Whether some story has several versions (then collapsed results' facet counts,
+        which count articles here, may differ from Dossier's counts of stories)."""
+        if view.shared is None:
+            whole = _search(view.collection, None, per_page=0)
+            whole.update(facet_by="story", max_facet_values=1)
+            (result,) = self.connection.multi_search([whole])
+            stats = (result.get("facet_counts") or [{}])[0].get("stats", {})
+            view.shared = int(stats.get("total_values", view.documents)) < view.documents
+        return view.shared
 
     def _compile(self, text: str, view: _View) -> CompiledQuery:
         # The compiler asks an index reader for languages, frequencies and prefixes; the
@@ -490,10 +502,12 @@ class ClusterExportRows:
         from dataclasses import replace
 
         self._service = service
-        first = service.search(replace(request, page=1, per_page=1, snippets=False))
+        first = service.search(replace(request, page=1, per_page=1, snippets=False,
+                                       collapse="none"))  # fmt: skip
         self.total = first.total
         self._limit = min(limit, self.total)
-        self._request = replace(request, snippets=False, per_page=EXPORT_PAGE)
+        # Every article, as the Whoosh export gives (an export does not collapse stories).
+        self._request = replace(request, snippets=False, per_page=EXPORT_PAGE, collapse="none")
         self._rows = self._generate()
 
     def _generate(self) -> Generator[Hit, None, None]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,10 @@ from indexer.ingest.documents import (
 )
 from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import Document, IncompleteIndexError
+from indexer.model import Document, DocumentNotFoundError, IncompleteIndexError
 
 BATCH = 250  # documents per import request
+SETTLE_S = 60.0  # how long indexing waits for every live node to apply its last write
 
 
 def collection_name(alias: str, when: datetime | None = None) -> str:
@@ -58,8 +60,22 @@ def build_cluster_index(
     follow_links: bool = False,
 ) -> IndexReport:
     """Index the corpus files under ``paths`` into the cluster; see module docstring."""
+    with Connection(config) as connection:
+        return _build(connection, paths, config, gazetteer, rebuild, prune, progress,
+                      follow_links)  # fmt: skip
+
+
+def _build(
+    connection: Connection,
+    paths: list[Path],
+    config: ClusterConfig,
+    gazetteer: Path | None,
+    rebuild: bool,
+    prune: bool,
+    progress: Progress | None,
+    follow_links: bool,
+) -> IndexReport:
     started = time.perf_counter()
-    connection = Connection(config)
     report = IndexReport(index_dir=Path(f"typesense:{config.alias}"))
     gaz = Gazetteer.load(gazetteer)
     salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz),
@@ -89,6 +105,7 @@ def build_cluster_index(
                      progress, follow_links)  # fmt: skip
         if prune and not fresh:
             _prune(connection, target, paths, existing, seen, report)
+        _settled(connection, config, target, report.last_write)
         if fresh:
             count = int(connection.collection_info(target).get("num_documents", 0))
             if count != report.added:
@@ -103,6 +120,8 @@ def build_cluster_index(
             with contextlib.suppress(ClusterError):
                 connection.drop_collection(target)
         raise
+    if fresh:
+        _settled(connection, config, target, None, alias=(config.alias, target))
     if fresh and current is not None and current != target:
         connection.drop_collection(current)
     report.generation = target
@@ -159,6 +178,7 @@ def _send(
             report.updated += 1
         else:
             report.added += 1
+        report.last_write = (doc.id, doc.checksum)
         if len(batch) >= BATCH:
             flush()
         if progress:
@@ -210,19 +230,80 @@ def _prune(
             continue  # the file is there but yielded another id: leave it to its own run
         if connection.delete_document(target, doc_id):
             report.deleted += 1
+            report.last_write = (doc_id, None)
 
 
 def delete_cluster_documents(ids: list[str], config: ClusterConfig) -> tuple[int, list[str]]:
     """Delete documents by id from the collection readers use; (deleted, ids not found)."""
-    connection = Connection(config)
-    target = connection.alias_target(config.alias)
-    if target is None:
-        raise ClusterError(f"the cluster has no collection {config.alias!r}; index one first")
-    missing = [doc_id for doc_id in ids if not connection.delete_document(target, doc_id)]
-    return len(ids) - len(missing), missing
+    with Connection(config) as connection:
+        target = connection.alias_target(config.alias)
+        if target is None:
+            raise ClusterError(f"the cluster has no collection {config.alias!r}; index one first")
+        missing = [doc_id for doc_id in ids if not connection.delete_document(target, doc_id)]
+        found = [doc_id for doc_id in ids if doc_id not in missing]
+        if found:
+            _settled(connection, config, target, (found[-1], None))
+    return len(found), missing
 
 
 def _gazetteer_digest(gaz: Gazetteer) -> str:
     if gaz.path is None or not gaz.path.exists():
         return ""
     return checksum(gaz.path.read_text(encoding="utf-8"))
+
+
+def _settled(
+    connection: Connection,
+    config: ClusterConfig,
+    target: str,
+    last: tuple[str, str | None] | None,
+    *,
+    alias: tuple[str, str] | None = None,
+) -> None:
+    """Wait until every node that answers has applied this run's last write (or the alias
+    swap): the cluster applies writes in order, so then it has them all, and a search on
+    any node right after ``dossier index`` sees what it reported."""
+    if last is None and alias is None:
+        return
+    deadline = time.monotonic() + SETTLE_S
+    for node in config.nodes:
+        single = Connection(replace(config, nodes=(node,), timeout_s=min(config.timeout_s, 2.0)))
+        with single:
+            _wait_applied(single, node, target, last, alias, deadline)
+
+
+def _wait_applied(
+    single: Connection,
+    node: tuple[str, str, int],
+    target: str,
+    last: tuple[str, str | None] | None,
+    alias: tuple[str, str] | None,
+    deadline: float,
+) -> None:
+    while True:
+        try:
+            if _applied(single, target, last, alias):
+                break
+        except ClusterError:
+            break  # a node that does not answer catches up when it returns (Raft)
+        if time.monotonic() > deadline:
+            raise ClusterError(
+                f"the node {node[1]}:{node[2]} had not applied the last write after "
+                f"{SETTLE_S:.0f} s; the writes are acknowledged and it will catch up"
+            )
+        time.sleep(0.1)
+
+
+def _applied(
+    single: Connection, target: str, last: tuple[str, str | None] | None,
+    alias: tuple[str, str] | None,
+) -> bool:  # fmt: skip
+    if alias is not None:
+        return single.alias_target(alias[0]) == alias[1]
+    assert last is not None
+    doc_id, digest = last
+    try:
+        found = single.retrieve(target, doc_id)
+    except DocumentNotFoundError:
+        return digest is None
+    return digest is not None and found.get("checksum") == digest

@@ -92,6 +92,9 @@ class IndexReport:
     problems: list[LoadProblem] = field(default_factory=list)
     seconds: float = 0.0
     rebuilt: bool = False
+    # (id, checksum) of the last document written, checksum None for a deletion: what a
+    # replicated backend waits for every node to have applied (cluster.writing)
+    last_write: tuple[str, str | None] | None = None
 
     @property
     def errors(self) -> list[LoadProblem]:
