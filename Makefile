@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install dev index run test test-slow eval eval-dates eval-duplicates lint format bench bench-stream clean
+.PHONY: install dev index run cluster test test-slow eval eval-dates eval-duplicates lint format bench bench-stream clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -34,6 +34,14 @@ index: install
 
 run: index
 	$(BIN)/dossier serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+# A local 3-node Typesense cluster in the foreground, to try DOSSIER_BACKEND=typesense
+# by hand: prints the settings to export; Ctrl-C stops every node. API ports
+# CLUSTER_PORT..+2 (peering +100), data kept in CLUSTER_DATA (tests/cluster/README.md).
+CLUSTER_PORT ?= 8108
+CLUSTER_DATA ?= var/cluster
+cluster: $(VENV)/.installed-cluster
+	$(BIN)/python -m tests.cluster.harness --serve --port $(CLUSTER_PORT) --data $(CLUSTER_DATA)
 
 # The tests also drive the bench and eval harnesses: they need every extra.
 test: $(VENV)/.installed-dev $(AXE_CORE)
