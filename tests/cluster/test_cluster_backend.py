@@ -66,8 +66,18 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("cluster-corpus")
     shutil.copytree(REPO / "corpus" / "articles", root / "articles")
     generated = root / "generated.jsonl"
-    subprocess.run([sys.executable, str(REPO / "bench" / "generate.py"), "400", str(generated),
-                    "--data", str(root / "no-shared-data")], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "generate.py"),
+            "400",
+            str(generated),
+            "--data",
+            str(root / "no-shared-data"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     rows = [json.loads(line) for line in generated.read_text().splitlines()]
     copies = [dict(row, id=row["id"] + "-copy", source="Copy Desk") for row in rows[:15]]
     (root / "copies.jsonl").write_text("".join(json.dumps(r) + "\n" for r in copies))
@@ -100,8 +110,11 @@ def cluster(corpus: Path, environ: dict[str, str]):  # type: ignore[no-untyped-d
         yield service
 
 
-@pytest.mark.parametrize("request_", REQUESTS, ids=[repr(r.query or r.languages or r.years)
-                                                     + f"-{r.sort}-{r.collapse}" for r in REQUESTS])  # fmt: skip
+@pytest.mark.parametrize(
+    "request_",
+    REQUESTS,
+    ids=[repr(r.query or r.languages or r.years) + f"-{r.sort}-{r.collapse}" for r in REQUESTS],
+)
 def test_both_backends_answer_the_same(whoosh, cluster, request_: SearchRequest) -> None:  # type: ignore[no-untyped-def]
     assert differences(whoosh, cluster, request_) == []
 
@@ -110,8 +123,9 @@ def test_the_corpus_has_what_the_comparison_needs(whoosh) -> None:  # type: igno
     """Stories with several versions, several languages and matches: not an empty comparison."""
     result = whoosh.search(SearchRequest(query="security", per_page=100))
     assert result.total > 20
-    assert any(hit.versions > 1 for hit in whoosh.search(SearchRequest(
-        query="said", per_page=100)).hits)  # fmt: skip
+    assert any(
+        hit.versions > 1 for hit in whoosh.search(SearchRequest(query="said", per_page=100)).hits
+    )
     assert len(whoosh.stats().languages) >= 2
 
 
@@ -135,8 +149,17 @@ def test_documents_stats_and_organizations_match(whoosh, cluster) -> None:  # ty
     for hit in whoosh.search(SearchRequest(query="security", per_page=20)).hits:
         assert cluster.document(hit.id, "security") == whoosh.document(hit.id, "security")
     mine, theirs = whoosh.stats(), cluster.stats()
-    for name in ("documents", "languages", "organizations", "years", "sources", "undated",
-                 "date_min", "date_max", "undetermined_language"):  # fmt: skip
+    for name in (
+        "documents",
+        "languages",
+        "organizations",
+        "years",
+        "sources",
+        "undated",
+        "date_min",
+        "date_max",
+        "undetermined_language",
+    ):
         assert getattr(theirs, name) == getattr(mine, name), name
     assert cluster.organizations() == whoosh.organizations()
     for summary in whoosh.organizations()[:5]:
@@ -173,9 +196,15 @@ def test_reindexing_is_incremental_and_idempotent(
 def test_updates_and_deletes_by_id(tmp_path: Path, typesense_cluster) -> None:  # type: ignore[no-untyped-def]
     environ = {**typesense_cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": _alias()}
     source = tmp_path / "a.jsonl"
-    rows = [{"id": f"n{i}", "title": f"Harbour report {i}", "body": f"The harbour of town {i} "
-             "reopened after the storm, officials said on Monday.", "lang": "en"}
-            for i in range(5)]  # fmt: skip
+    rows = [
+        {
+            "id": f"n{i}",
+            "title": f"Harbour report {i}",
+            "body": f"The harbour of town {i} reopened after the storm, officials said on Monday.",
+            "lang": "en",
+        }
+        for i in range(5)
+    ]
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert index_articles([tmp_path], tmp_path / "x", environ=environ).added == 5
     rows[0]["title"] = "Lighthouse report"
@@ -193,8 +222,15 @@ def test_a_rebuild_is_swapped_in_whole(tmp_path: Path, typesense_cluster) -> Non
     """Readers see the old collection or the new one, never a half-built one."""
     environ = {**typesense_cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": _alias()}
     source = tmp_path / "a.jsonl"
-    rows = [{"id": f"r{i}", "title": f"Grain exports {i}", "body": "Grain exports rose "
-             f"sharply in month {i}, the ministry said.", "lang": "en"} for i in range(600)]  # fmt: skip
+    rows = [
+        {
+            "id": f"r{i}",
+            "title": f"Grain exports {i}",
+            "body": f"Grain exports rose sharply in month {i}, the ministry said.",
+            "lang": "en",
+        }
+        for i in range(600)
+    ]
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     index_articles([tmp_path], tmp_path / "x", environ=environ)
     seen: list[int] = []
@@ -252,10 +288,16 @@ def test_a_wrong_key_or_missing_settings_give_clear_errors(typesense_cluster) ->
     assert "DOSSIER_TYPESENSE_API_KEY" in str(error.value)
     assert "not-the-key" not in str(error.value)
     with pytest.raises(ParameterError, match="DOSSIER_TYPESENSE_API_KEY is not set"):
-        open_service("x", environ={"DOSSIER_BACKEND": "typesense",
-                                   "DOSSIER_TYPESENSE_NODES": "http://127.0.0.1:1"})  # fmt: skip
+        open_service(
+            "x",
+            environ={
+                "DOSSIER_BACKEND": "typesense",
+                "DOSSIER_TYPESENSE_NODES": "http://127.0.0.1:1",
+            },
+        )
     with pytest.raises(ParameterError, match="DOSSIER_BACKEND must be one of"):
         open_service("x", environ={"DOSSIER_BACKEND": "elastic"})
     with pytest.raises(ParameterError, match="not in a URL"):
-        cluster_config({"DOSSIER_TYPESENSE_NODES": "http://user:pw@h:1",
-                        "DOSSIER_TYPESENSE_API_KEY": "k"})  # fmt: skip
+        cluster_config(
+            {"DOSSIER_TYPESENSE_NODES": "http://user:pw@h:1", "DOSSIER_TYPESENSE_API_KEY": "k"}
+        )
