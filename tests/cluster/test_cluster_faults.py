@@ -1,0 +1,118 @@
+"""Faults on a real 3-node cluster, through Dossier's own backend (not the raw client).
+
+A killed leader: searches succeed again once a new leader is elected, writes
+resume (retried with back-off), and every write the cluster acknowledged is
+there afterwards. A stopped follower rejoins and catches up.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+from typing import Any
+
+from indexer.cluster.config import cluster_config
+from indexer.cluster.connection import ClusterError, Connection
+from indexer.cluster.documents import EVERY, UNDATED_LAST, collection_schema, token
+from indexer.cluster.service import ClusterSearchService
+from indexer.cluster.writing import collection_name
+from indexer.model import DocumentNotFoundError, SearchRequest
+
+SETTLE_AFTER_ELECTION_S = 10.0  # searches must succeed again within this after a new leader
+
+
+def _doc(i: int) -> dict[str, Any]:
+    return {
+        "id": f"w{i}", "terms": [EVERY, token("folded", "harbour")], "story": f"w{i}",
+        "title": f"Harbour {i}", "body": "The harbour reopened.", "lang": "en",
+        "date_sort": 0, "date_asc": UNDATED_LAST, "date_start": 0, "date_end": 0, "seq": i,
+    }  # fmt: skip
+
+
+def _collection(config: Any) -> str:
+    name = collection_name(config.alias)
+    with Connection(config) as connection:
+        connection.create_collection(collection_schema(name))
+        connection.point_alias(config.alias, name)
+        connection.import_documents(name, [_doc(i) for i in range(20)])
+    return name
+
+
+def test_killing_the_leader_loses_no_acknowledged_write(fresh_cluster) -> None:  # type: ignore[no-untyped-def]
+    config = cluster_config({**fresh_cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": "f"})
+    name = _collection(config)
+    acknowledged: list[str] = []
+    searches: list[tuple[float, bool]] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        with Connection(config) as connection:
+            i = 1000
+            while not stop.is_set():
+                try:
+                    results = connection.import_documents(name, [_doc(i)])
+                    if results and results[0].get("success"):
+                        acknowledged.append(f"w{i}")
+                except ClusterError:
+                    pass  # not acknowledged: the writer may retry it, nothing is promised
+                i += 1
+
+    def search() -> None:
+        with ClusterSearchService(config) as service:
+            while not stop.is_set():
+                try:
+                    ok = service.search(SearchRequest(query="harbour")).total >= 20
+                except ClusterError:
+                    ok = False
+                searches.append((time.monotonic(), ok))
+                time.sleep(0.02)
+
+    threads = [threading.Thread(target=write), threading.Thread(target=search)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        before = len(acknowledged)
+        leader = fresh_cluster.leader()
+        fresh_cluster.kill(leader)
+        _, waited = fresh_cluster.wait_for_leader(exclude=[leader])
+        elected = time.monotonic()
+        time.sleep(SETTLE_AFTER_ELECTION_S + 3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert len(acknowledged) > before, "writes did not resume after the new leader"
+    late = [ok for at, ok in searches if at > elected + SETTLE_AFTER_ELECTION_S]
+    assert late and all(late), f"searches failing after re-election ({waited:.1f} s)"
+    survivors = [n for i, n in enumerate(config.nodes) if i != leader]
+    with Connection(replace(config, nodes=tuple(survivors))) as connection:
+        missing = []
+        for doc_id in acknowledged:
+            try:
+                connection.retrieve(name, doc_id)
+            except DocumentNotFoundError:
+                missing.append(doc_id)
+    assert missing == [], f"acknowledged writes lost: {missing[:5]}"
+
+
+def test_a_stopped_follower_rejoins_and_catches_up(fresh_cluster) -> None:  # type: ignore[no-untyped-def]
+    config = cluster_config({**fresh_cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": "g"})
+    name = _collection(config)
+    follower = fresh_cluster.followers()[0]
+    fresh_cluster.stop(follower)
+    with Connection(config) as connection:
+        connection.import_documents(name, [_doc(i) for i in range(100, 160)])
+    fresh_cluster.start_node(follower)
+    alone = replace(config, nodes=(config.nodes[follower],))
+    deadline = time.monotonic() + 60
+    with Connection(alone) as connection:
+        while True:
+            try:
+                connection.retrieve(name, "w159")
+                break
+            except (DocumentNotFoundError, ClusterError):
+                assert time.monotonic() < deadline, "the follower did not catch up in 60 s"
+                time.sleep(0.2)
+        assert int(connection.collection_info(name)["num_documents"]) == 80
