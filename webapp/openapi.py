@@ -131,6 +131,12 @@ def schemas() -> dict[str, Any]:
                 "term limit, or prose without operators): the most telling words it was "
                 "searched for, in the order of the text. Empty for a typed query.",
             },
+            "backend": {"type": "string", "description": "whoosh or typesense (README)"},
+            "not_honoured": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "What the backend answered differently from Dossier's own.",
+            },
         }
     )
     document = _object(
