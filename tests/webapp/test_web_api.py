@@ -26,8 +26,11 @@ def test_search_shape(client: FlaskClient, validate) -> None:
         "suggestion",
         "relaxed",
         "query_words_used",
+        "backend",
+        "not_honoured",
         "links",
     ]
+    assert (body["backend"], body["not_honoured"]) == ("whoosh", [])
     assert body["query"] == "forum"
     assert body["page"] == 1 and body["per_page"] == 5
     assert 0 < len(body["hits"]) <= 5
