@@ -40,6 +40,10 @@ class ClusterError(IndexUnavailableError):
     """The cluster did not answer, or refused: the web app answers 503."""
 
 
+class CollectionGone(ClusterError):
+    """The collection searched is no longer there (a rebuild swapped it out and dropped it)."""
+
+
 class Connection:
     """Thread-safe access to one cluster (the client keeps no per-request state)."""
 
@@ -79,6 +83,8 @@ class Connection:
         results: list[dict[str, Any]] = answer["results"]
         for result in results:
             if "error" in result:
+                if result.get("code") == 404:
+                    raise CollectionGone(f"the collection searched is gone: {result['error']}")
                 raise ClusterError(f"the cluster refused a search: {result['error']}")
         return results
 
@@ -145,12 +151,13 @@ class Connection:
         )
 
     def import_documents(
-        self, collection: str, documents: list[dict[str, Any]]
+        self, collection: str, documents: list[dict[str, Any]], *, action: str = "upsert"
     ) -> list[dict[str, Any]]:
-        """Upsert ``documents`` (idempotent: re-sending one replaces it); each one's result."""
+        """Write ``documents`` (upsert: idempotent, re-sending one replaces it); each one's
+        result."""
         results: list[dict[str, Any]] = self.write(
             lambda: self.client.collections[collection].documents.import_(
-                documents, {"action": "upsert"}
+                documents, {"action": action}
             ),
             "import documents",
         )

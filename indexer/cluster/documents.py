@@ -33,7 +33,8 @@ _CODES = {name: str(number) for number, name in enumerate(TEXT_FIELDS)}
 FACET_FIELDS: tuple[str, ...] = tuple(facet.index_field for facet in FACETS)
 MULTI_VALUED = frozenset(facet.index_field for facet in FACETS if facet.multi_valued)
 # What a collection is built with: a change means rebuilding (the codes above, the facets).
-LAYOUT = hashlib.blake2b(repr((TEXT_FIELDS, FACET_FIELDS, 1)).encode(), digest_size=4).hexdigest()
+# 2: a vocabulary collection beside each collection; the tokens field no longer a facet
+LAYOUT = hashlib.blake2b(repr((TEXT_FIELDS, FACET_FIELDS, 2)).encode(), digest_size=4).hexdigest()
 
 
 def token(fieldname: str, term: str) -> str:
@@ -79,7 +80,7 @@ def collection_schema(name: str) -> dict[str, Any]:
     return {
         "name": name,
         "fields": [
-            {"name": TOKENS, "type": "string[]", "facet": True},
+            {"name": TOKENS, "type": "string[]"},
             *facets,
             {"name": "story", "type": "string", "facet": True},
             *(
@@ -92,6 +93,25 @@ def collection_schema(name: str) -> dict[str, Any]:
             {"name": "date_end", "type": "int32"},  # from/to (a month is in it whole or not)
             {"name": "seq", "type": "int64"},  # indexing order: Whoosh's tie-break
         ],
+        "token_separators": [],
+        "symbols_to_index": [],
+    }
+
+
+VOCABULARY_SUFFIX = "_vocab"
+
+
+def vocabulary_name(collection: str) -> str:
+    """The collection listing every token of ``collection`` (built and dropped with it)."""
+    return collection + VOCABULARY_SUFFIX
+
+
+def vocabulary_schema(collection: str) -> dict[str, Any]:
+    """One document per token: prefix, wildcard and fuzzy words are expanded by a prefix
+    search here (the term dictionary Whoosh walks), ``df`` the articles that have it."""
+    return {
+        "name": vocabulary_name(collection),
+        "fields": [{"name": "token", "type": "string"}, {"name": "df", "type": "int32"}],
         "token_separators": [],
         "symbols_to_index": [],
     }

@@ -13,6 +13,7 @@ words start with a prefix) from the cluster.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Iterator
@@ -27,16 +28,19 @@ from indexer.cluster.documents import (
     FACET_FIELDS,
     TEXT_FIELDS,
     TOKENS,
+    prefix_token,
     token,
+    token_term,
+    vocabulary_name,
 )
 from indexer.index.schema import build_schema
 from indexer.index.whoosh_internals import expanded_terms
-from indexer.model import FeatureUnavailableError
+from indexer.model import FeatureUnavailableError, QueryError
 
-EXPANSION_UNAVAILABLE = (
-    "words with *, ? or ~ are not available on the typesense backend (README, cluster "
-    "table); type the whole word, or use the embedded backend"
-)
+# A *, ? or ~ word walks the vocabulary words that share its start: at most this many
+# (pages of VOCABULARY_PAGE, fetched in one multi-search; the cluster takes up to 50).
+VOCABULARY_PAGE = 250
+MAX_EXPANSION_WALK = 40 * VOCABULARY_PAGE
 RANKING_TOKENS = 64  # tokens the cluster ranks by (it drops them one by one to rank)
 
 # What the cluster answers differently, by the name the API reports (not_honoured).
@@ -59,6 +63,7 @@ class ClusterVocabulary:
         self._lock = threading.Lock()
         self._frequency: dict[tuple[str, str], int] = {}
         self._languages: list[str] | None = None
+        self._expansions: dict[tuple[str, str], list[bytes]] = {}
 
     def doc_count_all(self) -> int:
         return self._documents
@@ -95,17 +100,59 @@ class ClusterVocabulary:
         return self.doc_frequency(fieldname, text)
 
     def expand_prefix(self, fieldname: str, prefix: str | bytes) -> Iterator[bytes]:
-        # The cluster lists at most ten facet values that start with a prefix (0.24.1,
-        # measured), so expanding here would silently miss words: refuse instead.
-        raise FeatureUnavailableError(EXPANSION_UNAVAILABLE)
+        """Index terms of ``fieldname`` starting with ``prefix``, in order (as Whoosh's
+        term dictionary gives them), from the vocabulary collection."""
+        start = prefix.decode("utf-8") if isinstance(prefix, bytes) else prefix
+        if fieldname not in TEXT_FIELDS:
+            raise FeatureUnavailableError(f"expanding words of {fieldname} on the cluster")
+        key = (fieldname, start)
+        with self._lock:
+            cached = self._expansions.get(key)
+        if cached is None:
+            cached = self._expand(fieldname, start)
+            with self._lock:
+                self._expansions[key] = cached
+        return iter(cached)
+
+    def _expand(self, fieldname: str, start: str) -> list[bytes]:
+        begin = prefix_token(fieldname, start)
+        name = vocabulary_name(self.collection)
+        (first,) = self.connection.multi_search([_vocabulary_search(name, begin, 1)])
+        found = int(first.get("found", 0))
+        if found > MAX_EXPANSION_WALK:
+            raise QueryError(
+                f"more than {MAX_EXPANSION_WALK:,} words start with {start!r}; "
+                "type more letters before *, ? or ~"
+            )
+        pages = [first]
+        last = math.ceil(found / VOCABULARY_PAGE)
+        if last > 1:
+            pages += self.connection.multi_search(
+                [_vocabulary_search(name, begin, page) for page in range(2, last + 1)]
+            )
+        terms: dict[str, int] = {}
+        for result in pages:
+            for hit in result.get("hits", []):
+                value = hit["document"]["token"]
+                decoded = token_term(value) if value.startswith(begin) else None
+                if decoded is not None and decoded[0] == fieldname:
+                    terms[decoded[1]] = int(hit["document"].get("df", 0))
+        with self._lock:
+            for term, df in terms.items():
+                self._frequency.setdefault((fieldname, term), df)
+        return [term.encode("utf-8", "surrogatepass") for term in sorted(terms)]
 
     def terms_within(
         self, fieldname: str, text: str, maxdist: int, prefix: int = 0
     ) -> Iterator[bytes]:
-        raise FeatureUnavailableError(EXPANSION_UNAVAILABLE)
+        for btext in self.expand_prefix(fieldname, text[:prefix]):
+            if _distance(btext.decode("utf-8", "surrogatepass"), text, maxdist) <= maxdist:
+                yield btext
 
     def lexicon(self, fieldname: str) -> Iterator[bytes]:
-        raise FeatureUnavailableError(EXPANSION_UNAVAILABLE)
+        raise FeatureUnavailableError(
+            "a wildcard at the start of a word on the cluster backend; put letters first"
+        )
 
     def __contains__(self, item: tuple[str, bytes]) -> bool:
         return self.doc_frequency(*item) > 0
@@ -294,6 +341,33 @@ def _value(value: str) -> str:
     if re.fullmatch(r"[0-9a-z]+", value):
         return value
     return "`" + value.replace("`", "") + "`"
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance of ``a`` and ``b`` (any value past ``limit`` is
+    ``limit + 1``), as Whoosh's terms_within measures it."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, previous = previous, current
+    return previous[-1]
+
+
+def _vocabulary_search(name: str, begin: str, page: int) -> dict[str, Any]:
+    return {
+        "collection": name, "q": begin, "query_by": "token", "prefix": "true", "num_typos": 0,
+        "typo_tokens_threshold": 0, "drop_tokens_threshold": 0, "max_candidates": 1_000_000,
+        "per_page": VOCABULARY_PAGE, "page": page, "highlight_fields": "none",
+        "highlight_full_fields": "none", "sort_by": "_text_match:desc",
+    }  # fmt: skip
 
 
 def _count_search(collection: str, filter_by: str) -> dict[str, Any]:

@@ -11,19 +11,20 @@ versions of the page's stories.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from whoosh.reading import IndexReader
 
 from indexer.cluster.config import ClusterConfig
-from indexer.cluster.connection import Connection
+from indexer.cluster.connection import CollectionGone, Connection
 from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, TOKENS
 from indexer.cluster.querying import (
     RANKING,
@@ -82,6 +83,27 @@ class _View:
     read_at: float
     known: dict[str, dict[str, int]] | None = None  # every facet's values in the collection
     shared: bool | None = None  # some story has several versions
+
+
+S = TypeVar("S")
+P = ParamSpec("P")
+
+
+def _refreshing(method: Callable[Concatenate[ClusterSearchService, P], S]
+                ) -> Callable[Concatenate[ClusterSearchService, P], S]:  # fmt: skip
+    """Run ``method``; if its collection was dropped meanwhile (a rebuild swapped the alias
+    to a new one), read the alias again and run it once more: readers never fail a swap."""
+
+    @functools.wraps(method)
+    def run(self: ClusterSearchService, *args: P.args, **kwargs: P.kwargs) -> S:
+        try:
+            return method(self, *args, **kwargs)
+        except CollectionGone:
+            with self._lock:
+                self._view = None
+            return method(self, *args, **kwargs)
+
+    return run
 
 
 class ClusterSearchService:
@@ -155,6 +177,7 @@ class ClusterSearchService:
     def validate(self, request: SearchRequest) -> None:
         check_request(request, self.limits)
 
+    @_refreshing
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self.validate(request)
@@ -375,9 +398,15 @@ class ClusterSearchService:
 
     # --- documents ---
 
+    @_refreshing
     def document(self, doc_id: str, query: str = "") -> DocumentView:
         view = self.view()
-        doc = self.connection.retrieve(view.collection, doc_id)
+        try:
+            doc = self.connection.retrieve(view.collection, doc_id)
+        except DocumentNotFoundError:
+            if self.connection.alias_target(self.config.alias) != view.collection:
+                raise CollectionGone("the collection was swapped out") from None
+            raise
         story = doc.get("story") or doc["id"]
         terms = MatchTerms()
         if query.strip():
@@ -425,6 +454,7 @@ class ClusterSearchService:
 
     # --- stats, health, organizations, export ---
 
+    @_refreshing
     def stats(self) -> IndexStats:
         view = self.view()
         whole = _search(view.collection, None, per_page=0)
@@ -458,6 +488,7 @@ class ClusterSearchService:
             return {"status": "unavailable", "documents": 0, "generation": "", "message": str(exc)}
         return {"status": "ok", "documents": view.documents, "generation": view.collection}
 
+    @_refreshing
     def organizations(self) -> list[OrganizationSummary]:
         view = self.view()
         search = _search(view.collection, None, per_page=0)
@@ -468,6 +499,7 @@ class ClusterSearchService:
         summaries.sort(key=lambda s: (-s.count, s.name.casefold(), s.id))
         return summaries
 
+    @_refreshing
     def organization(self, org_id: str) -> OrganizationProfile:
         view = self.view()
         search = _search(view.collection, f"{ORGANIZATION_FACET.index_field}:=[{_value(org_id)}]",
@@ -490,6 +522,7 @@ class ClusterSearchService:
         self.validate(request)
         return ClusterExportRows(self, request, limit)
 
+    @_refreshing
     def revision(self) -> tuple[str, datetime | None]:
         view = self.view()
         return f"{view.collection}:{view.documents}", view.created

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,7 +21,15 @@ from typing import Any
 
 from indexer.cluster.config import ClusterConfig
 from indexer.cluster.connection import ClusterError, Connection
-from indexer.cluster.documents import LAYOUT, cluster_document, collection_schema, sketch_of
+from indexer.cluster.documents import (
+    LAYOUT,
+    TOKENS,
+    cluster_document,
+    collection_schema,
+    sketch_of,
+    vocabulary_name,
+    vocabulary_schema,
+)
 from indexer.index.schema import build_schema
 from indexer.index.writing import PIPELINE_VERSION, IndexReport, Progress
 from indexer.ingest.documents import (
@@ -94,6 +103,7 @@ def _build(
     seq = 0
     if fresh:
         connection.create_collection(collection_schema(target))
+        connection.create_collection(vocabulary_schema(target))
     else:
         rows = list(connection.export(target, ["id", "checksum", "path", "seq"]))
         existing = {r["id"]: (r.get("checksum") or "", r.get("path") or "") for r in rows}
@@ -102,7 +112,7 @@ def _build(
         stories = StoryAssigner(None if fresh else lambda: _indexed_stories(connection, target))
         builder = DocumentBuilder(gaz, salt=salt, known={k: d for k, (d, _) in existing.items()})
         seen = _send(connection, target, paths, builder, existing, report, stories, seq,
-                     progress, follow_links)  # fmt: skip
+                     progress, follow_links, fresh=fresh)  # fmt: skip
         if prune and not fresh:
             _prune(connection, target, paths, existing, seen, report)
         _settled(connection, config, target, report.last_write)
@@ -119,11 +129,13 @@ def _build(
         if fresh:  # readers never saw it; the old collection keeps serving
             with contextlib.suppress(ClusterError):
                 connection.drop_collection(target)
+                connection.drop_collection(vocabulary_name(target))
         raise
     if fresh:
         _settled(connection, config, target, None, alias=(config.alias, target))
     if fresh and current is not None and current != target:
         connection.drop_collection(current)
+        connection.drop_collection(vocabulary_name(current))
     report.generation = target
     report.seconds = time.perf_counter() - started
     return report
@@ -140,16 +152,27 @@ def _send(
     seq: int,
     progress: Progress | None,
     follow_links: bool,
+    *,
+    fresh: bool,
 ) -> dict[str, str]:
-    """Upsert every new or changed document in batches; id -> path of every one seen."""
+    """Upsert every new or changed document in batches; id -> path of every one seen.
+
+    Their tokens go into the vocabulary: all at the end of a fresh build (with
+    exact document frequencies), or batch by batch before the documents in an
+    update (new tokens only; a token whose last article went stays listed and
+    matches nothing, as a word missing from the index would)."""
     seen: dict[str, str] = {}
     batch: list[dict[str, Any]] = []
+    vocabulary: Counter[str] = Counter()
     documents = 0
     read = [0]
 
     def flush() -> None:
         if batch:
-            _import(connection, target, batch, report)
+            if not fresh:
+                _import_vocabulary(connection, target, vocabulary, action="create")
+                vocabulary.clear()
+            _import(connection, target, batch, report, existing)
             batch.clear()
 
     for item in load_documents(paths, builder, follow_links,
@@ -171,6 +194,7 @@ def _send(
         doc.sketch = signature(doc.body)
         doc.story = stories.assign(doc.id, doc.sketch)
         batch.append(cluster_document(doc, seq))
+        vocabulary.update(batch[-1][TOKENS][1:])  # all but EVERY
         seq += 1
         documents += 1
         report.repaired += doc.repaired
@@ -184,11 +208,34 @@ def _send(
         if progress:
             progress(documents, read[0], 0)
     flush()
+    if fresh:
+        _import_vocabulary(connection, target, vocabulary, action="upsert")
     return seen
 
 
+VOCABULARY_BATCH = 5_000
+
+
+def _import_vocabulary(
+    connection: Connection, target: str, vocabulary: Counter[str], *, action: str
+) -> None:
+    """The tokens as vocabulary documents (``create``: an existing token is left as it is)."""
+    name = vocabulary_name(target)
+    rows = [{"id": token, "token": token, "df": df} for token, df in vocabulary.items()]
+    for start in range(0, len(rows), VOCABULARY_BATCH):
+        results = connection.import_documents(name, rows[start : start + VOCABULARY_BATCH],
+                                              action=action)  # fmt: skip
+        failed = [r for r in results if not r.get("success") and r.get("code") != 409]
+        if failed:
+            raise ClusterError(f"the cluster refused vocabulary entries: {failed[0]}")
+
+
 def _import(
-    connection: Connection, target: str, batch: list[dict[str, Any]], report: IndexReport
+    connection: Connection,
+    target: str,
+    batch: list[dict[str, Any]],
+    report: IndexReport,
+    existing: dict[str, tuple[str, str]],
 ) -> None:
     """One batch; a document the cluster refuses is reported, the others are kept."""
     results = connection.import_documents(target, batch)
@@ -198,8 +245,9 @@ def _import(
             LoadProblem(doc.get("path") or doc["id"],
                         f"the cluster refused {doc['id']!r}: {result.get('error', 'no reason')}")
         )  # fmt: skip
-    # A refused document is not in the index: it counts as failed, not as added.
-    report.added -= len(refused)
+    # A refused document is not in the index: it counts as failed, not as added or updated.
+    report.updated -= sum(1 for doc, _ in refused if doc["id"] in existing)
+    report.added -= sum(1 for doc, _ in refused if doc["id"] not in existing)
 
 
 def _indexed_stories(

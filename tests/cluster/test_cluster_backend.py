@@ -57,6 +57,10 @@ REQUESTS = [
     SearchRequest(query="security", date_from=date(2000, 1, 1), date_to=date(2023, 12, 31)),
     SearchRequest(query="security", organizations=("az-sss",)),
     SearchRequest(query='"security service"'),
+    SearchRequest(query="secur*"),
+    SearchRequest(query="secu?ity OR oil"),
+    SearchRequest(query="securty~"),
+    SearchRequest(query="Azerbaij* -secur*", sort="date"),
 ]
 
 
@@ -139,10 +143,11 @@ def test_each_result_says_which_backend_answered_and_what_differs(whoosh, cluste
     assert dated.not_honoured == []  # a date order is the same order
 
 
-@pytest.mark.parametrize("query", ["secur*", "secu?ity", "securty~"])
-def test_expanding_words_are_refused_not_guessed(cluster, query: str) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(FeatureUnavailableError, match=r"\*, \? or ~"):
-        cluster.search(SearchRequest(query=query))
+def test_completions_and_related_are_refused_not_faked(cluster) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(FeatureUnavailableError, match="completions"):
+        cluster.complete("secu")
+    with pytest.raises(FeatureUnavailableError, match="related"):
+        cluster.related("001_acd056e5b7338ab8")
 
 
 def test_documents_stats_and_organizations_match(whoosh, cluster) -> None:  # type: ignore[no-untyped-def]
@@ -273,9 +278,9 @@ def test_the_web_app_serves_from_the_cluster(cluster, environ, monkeypatch) -> N
     assert answer.json["total"] == cluster.search(SearchRequest(query="security")).total
     page = client.get("/?q=security")
     assert page.status_code == 200 and b"<mark>" in page.data
-    refused = client.get("/api/search?q=secur*")
+    refused = client.get("/api/suggest?q=secu")
     assert refused.status_code == 501
-    assert "*, ? or ~" in refused.json["error"]["message"]
+    assert "completions" in refused.json["error"]["message"]
     from webapp.service import close_service
 
     close_service(app)
