@@ -55,6 +55,14 @@ class IndexUnavailableError(DossierError):
     """The index is missing or unreadable (the web app answers 503)."""
 
 
+class ClusterError(IndexUnavailableError):
+    """The search cluster did not answer, or refused (the web app answers 503)."""
+
+
+class CollectionGone(ClusterError):
+    """The cluster collection searched is gone (a rebuild swapped it out and dropped it)."""
+
+
 class IndexLockedError(DossierError):
     """Another process is writing to the index."""
 

@@ -21,7 +21,7 @@ import typesense
 from typesense import exceptions as ts
 
 from indexer.cluster.config import ClusterConfig
-from indexer.model import DocumentNotFoundError, IndexUnavailableError, ParameterError
+from indexer.model import ClusterError, CollectionGone, DocumentNotFoundError, ParameterError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -34,14 +34,6 @@ CLIENT_WARNINGS = r".* is deprecated on v30\+"
 warnings.filterwarnings("ignore", message=CLIENT_WARNINGS, category=DeprecationWarning)
 _TRANSIENT = (ts.ServiceUnavailable, ts.ServerError, ts.Timeout, ts.HTTPStatus0Error,
               httpx.TransportError)  # fmt: skip
-
-
-class ClusterError(IndexUnavailableError):
-    """The cluster did not answer, or refused: the web app answers 503."""
-
-
-class CollectionGone(ClusterError):
-    """The collection searched is no longer there (a rebuild swapped it out and dropped it)."""
 
 
 class Connection:

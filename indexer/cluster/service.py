@@ -24,7 +24,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from whoosh.reading import IndexReader
 
 from indexer.cluster.config import ClusterConfig
-from indexer.cluster.connection import CollectionGone, Connection
+from indexer.cluster.connection import Connection
 from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, TOKENS
 from indexer.cluster.querying import (
     RANKING,
@@ -45,6 +45,7 @@ from indexer.model import (
     UNDATED,
     UNDETERMINED,
     YEAR_FACET,
+    CollectionGone,
     Completion,
     DocumentNotFoundError,
     DocumentView,

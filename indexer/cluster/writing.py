@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.cluster.config import ClusterConfig
-from indexer.cluster.connection import ClusterError, Connection
+from indexer.cluster.connection import Connection
 from indexer.cluster.documents import (
     LAYOUT,
     TOKENS,
@@ -41,7 +41,7 @@ from indexer.ingest.documents import (
 )
 from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import Document, DocumentNotFoundError, IncompleteIndexError
+from indexer.model import ClusterError, Document, DocumentNotFoundError, IncompleteIndexError
 
 BATCH = 250  # documents per import request
 SETTLE_S = 60.0  # how long indexing waits for every live node to apply its last write

@@ -21,8 +21,9 @@ import pytest
 from indexer import open_service
 from indexer.cluster.backend import index_articles
 from indexer.cluster.config import cluster_config
-from indexer.cluster.connection import ClusterError, Connection
+from indexer.cluster.connection import Connection
 from indexer.model import (
+    ClusterError,
     DocumentNotFoundError,
     FeatureUnavailableError,
     ParameterError,
