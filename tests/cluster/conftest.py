@@ -10,8 +10,9 @@ node's log are added to its report.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,36 @@ def _running(root: Path, server: Path) -> Iterator[TypesenseCluster]:
     try:
         yield cluster.start()
     finally:
+        cluster.stop_all()
+
+
+ClusterFactory = Callable[..., TypesenseCluster]
+
+
+@pytest.fixture
+def cluster_factory(
+    typesense_server: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ClusterFactory]:
+    """Start clusters of this test's own: ``cluster_factory(tmpfs="64m", extra_args=[...],
+    size=3)``; with ``tmpfs`` every node's data dir is a tmpfs of that size (fill_disk),
+    and a refused mount skips (fails in CI). All are stopped when the test ends."""
+    made: list[TypesenseCluster] = []
+
+    def _start(*, tmpfs: str | None = None, **options: Any) -> TypesenseCluster:
+        root = tmp_path_factory.mktemp("typesense-made")
+        cluster = TypesenseCluster(root, server=typesense_server, **options)
+        made.append(cluster)
+        if tmpfs:
+            try:
+                for i in range(cluster.size):
+                    cluster.use_tmpfs(i, tmpfs)
+            except ClusterUnavailable as error:
+                cluster.stop_all()
+                _unavailable(str(error))
+        return cluster.start()
+
+    yield _start
+    for cluster in made:
         cluster.stop_all()
 
 

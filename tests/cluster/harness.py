@@ -20,6 +20,7 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import errno
 import json
 import os
 import re
@@ -45,6 +46,7 @@ LEADER, FOLLOWER = 1, 4
 START_TIMEOUT = 90.0  # a first election takes ~10-15 s on a busy 2-core machine
 STOP_TIMEOUT = 30.0
 _PR_SET_PDEATHSIG = 1
+BALLAST = "ballast.fill"  # the file fill_disk() writes into a node's data dir
 _GLOG_ERROR = re.compile(r"[EF]\d{8} ")  # glog: E20261202 11:45:52.394827 ...
 
 
@@ -197,12 +199,14 @@ class TypesenseCluster:
         peering_ports: list[int] | None = None,
         server: Path | None = None,
         extra_args: Iterable[str] = (),
+        node_args: dict[int, list[str]] | None = None,
     ) -> None:
         self.root = Path(root)
         self.size = size
         self.api_key = api_key or secrets.token_hex(16)
         self.server = server or find_server()
-        self.extra_args = list(extra_args)
+        self.extra_args = list(extra_args)  # for every node
+        self.node_args = dict(node_args or {})  # for some: {index: [arguments]}
         self._fixed_ports = api_ports is not None
         ports = _free_ports(2 * size)
         api_ports = api_ports or ports[:size]
@@ -268,6 +272,7 @@ class TypesenseCluster:
             "--nodes", str(self.nodes_file),
             "--enable-cors", "false",
             *self.extra_args,
+            *self.node_args.get(i, []),
         ]  # fmt: skip
         # The key goes by environment, not argv: `ps` shows no secret.
         env = {k: v for k, v in os.environ.items() if not k.startswith("TYPESENSE_")}
@@ -326,6 +331,53 @@ class TypesenseCluster:
         for mountpoint in self._tmpfs:
             subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, check=False)
         self._tmpfs.clear()
+
+    # -- a disk that fills ---------------------------------------------------------
+
+    def use_tmpfs(self, i: int, size: str = "64m") -> None:
+        """Put node ``i``'s data dir on a tmpfs of ``size`` (before the node starts), so
+        its disk can be filled for real; ClusterUnavailable when mounting is refused."""
+        node = self.nodes[i]
+        if node.running:
+            raise ClusterError(f"node {i} is running: mount its disk before it starts")
+        node.data_dir.mkdir(parents=True, exist_ok=True)
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(node.data_dir)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if mounted.returncode != 0:
+            raise ClusterUnavailable(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+        self._tmpfs.append(node.data_dir)
+
+    def disk_free(self, i: int) -> int:
+        """Bytes free on the file system of node ``i``'s data dir."""
+        return shutil.disk_usage(self.nodes[i].data_dir).free
+
+    def fill_disk(self, i: int, *, leave: int = 0) -> int:
+        """Fill node ``i``'s (tmpfs) disk with a ballast file until the file system
+        refuses more, then give back ``leave`` bytes; the ballast's size."""
+        if self.nodes[i].data_dir not in self._tmpfs:
+            raise ClusterError(f"node {i} is not on a tmpfs (use_tmpfs): not filling a real disk")
+        ballast = self.nodes[i].data_dir / BALLAST
+        chunk = b"\0" * (1 << 20)
+        with ballast.open("ab", buffering=0) as out:
+            while True:
+                try:
+                    out.write(chunk)
+                except OSError as error:
+                    if error.errno != errno.ENOSPC:
+                        raise
+                    if len(chunk) == 1:
+                        break
+                    chunk = chunk[: len(chunk) // 16 or 1]  # fill the last pages too
+        size = ballast.stat().st_size
+        if leave:
+            os.truncate(ballast, max(0, size - leave))
+        return ballast.stat().st_size
+
+    def free_disk(self, i: int) -> None:
+        """Remove node ``i``'s ballast: its disk has room again."""
+        (self.nodes[i].data_dir / BALLAST).unlink(missing_ok=True)
 
     def __enter__(self) -> TypesenseCluster:
         return self.start()
