@@ -240,6 +240,12 @@ def _import(
     """One batch; a document the cluster refuses is reported, the others are kept."""
     results = connection.import_documents(target, batch)
     refused = [(doc, r) for doc, r in zip(batch, results, strict=False) if not r.get("success")]
+    full = next((r for _, r in refused if "OUT_OF_DISK" in str(r.get("error"))), None)
+    if full is not None:  # the cluster takes no more writes: one error, not one per article
+        raise ClusterError(
+            f"the cluster's disk is full ({full.get('error')}); {report.added + report.updated}"
+            " articles of this run were written before it; make room and run again"
+        )
     for doc, result in refused:
         report.problems.append(
             LoadProblem(doc.get("path") or doc["id"],

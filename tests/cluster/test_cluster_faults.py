@@ -7,11 +7,17 @@ there afterwards. A stopped follower rejoins and catches up.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from indexer import open_service
+from indexer.cluster.backend import index_articles
 from indexer.cluster.config import cluster_config
 from indexer.cluster.connection import Connection
 from indexer.cluster.documents import EVERY, UNDATED_LAST, collection_schema, token
@@ -137,3 +143,53 @@ def test_a_stopped_follower_rejoins_and_catches_up(fresh_cluster) -> None:  # ty
                 assert time.monotonic() < deadline, "the follower did not catch up in 60 s"
                 time.sleep(0.2)
         assert int(connection.collection_info(name)["num_documents"]) == 80
+
+
+def test_a_full_disk_is_one_clear_error_and_a_rerun_completes(cluster_factory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With Typesense's disk limit set (README, production), a leader out of room refuses
+    writes with 422 OUT_OF_DISK: indexing stops with one clear line, nothing indexed is
+    lost, searches go on, and once there is room the same command completes."""
+    cluster = cluster_factory(tmpfs="64m", extra_args=["--disk-used-max-percentage=80"])
+    environ = {**cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": "full"}
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    _articles(corpus / "a.jsonl", "a", 20)
+    assert index_articles([corpus], tmp_path / "x", environ=environ).added == 20
+    leader = cluster.leader()
+    cluster.fill_disk(leader, leave=6 * 1024 * 1024)  # about 90 % used
+    probe = 0
+    deadline = time.monotonic() + 60
+    while True:  # the node re-reads its disk usage every few seconds
+        probe += 1
+        schema = {"name": f"probe{probe}", "fields": [{"name": "x", "type": "string"}]}
+        status, _ = cluster.request(leader, "POST", "/collections", schema)
+        if status == 422:
+            break
+        assert time.monotonic() < deadline, "the node never noticed its disk was full"
+        time.sleep(0.5)
+    _articles(corpus / "b.jsonl", "b", 30)
+    with pytest.raises(ClusterError) as error:
+        index_articles([corpus], tmp_path / "x", environ=environ)
+    message = str(error.value)
+    assert "disk is full" in message and "\n" not in message
+    with open_service("x", environ=environ) as service:
+        assert service.search(SearchRequest(query="harbour")).total >= 20
+    cluster.free_disk(leader)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            report = index_articles([corpus], tmp_path / "x", environ=environ)
+            break
+        except ClusterError:
+            assert time.monotonic() < deadline, "writes were not accepted again with room"
+            time.sleep(1)
+    assert report.ok
+    with open_service("x", environ=environ) as service:
+        assert service.search(SearchRequest(query="harbour")).total == 50
+
+
+def _articles(path: Path, prefix: str, count: int) -> None:
+    rows = [{"id": f"{prefix}{i}", "title": f"Harbour {prefix}{i}", "lang": "en",
+             "body": f"The harbour of {prefix}{i} reopened after the storm, officials said."}
+            for i in range(count)]  # fmt: skip
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
