@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import typesense
@@ -86,7 +87,7 @@ class Connection:
         try:
             with self.translated("read a document"):
                 found: dict[str, Any] = (
-                    self.client.collections[collection].documents[doc_id].retrieve()
+                    self.client.collections[collection].documents[_path_part(doc_id)].retrieve()
                 )
         except DocumentNotFoundError:
             raise DocumentNotFoundError(f"no document with id {doc_id!r}") from None
@@ -159,7 +160,7 @@ class Connection:
     def delete_document(self, collection: str, doc_id: str) -> bool:
         try:
             self.write(
-                lambda: self.client.collections[collection].documents[doc_id].delete(),
+                lambda: self.client.collections[collection].documents[_path_part(doc_id)].delete(),
                 "delete a document",
             )
         except DocumentNotFoundError:
@@ -205,6 +206,12 @@ class Connection:
             raise ClusterError(_failure(what, exc, self.config)) from None
         except ts.TypesenseClientError as exc:
             raise ClusterError(_failure(what, exc, self.config)) from None
+
+
+def _path_part(doc_id: str) -> str:
+    """``doc_id`` as one URL path segment: the client pastes it into the path as it is, so
+    "a?x" would read "a" and ".." the collection itself (a delete would drop it)."""
+    return quote(doc_id, safe="").replace(".", "%2E")
 
 
 def _failure(what: str, exc: BaseException, config: ClusterConfig) -> str:

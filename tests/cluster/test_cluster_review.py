@@ -1,0 +1,57 @@
+"""Review of the cluster backend (issue 16): what went wrong, reproduced on a real cluster.
+
+Each test names the failure it guards against; they use the session cluster
+(``typesense_cluster``) with a collection alias of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from indexer import open_service
+from indexer.cluster.backend import delete_articles, index_articles
+from indexer.model import DocumentNotFoundError, SearchRequest
+
+# Ids an article may have (any text up to MAX_ID_CHARS) that mean something in a URL path.
+AWKWARD_IDS = ["a", "a?x", "b#frag", "c/d", "f%20g", "..", "x y"]
+
+
+def _environ(cluster) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {**cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": f"r{uuid.uuid4().hex[:10]}"}
+
+
+def _write(folder: Path, ids: list[str]) -> None:
+    rows = [
+        {"id": doc_id, "title": f"Harbour {n}", "lang": "en",
+         "body": f"The harbour of town {n} reopened after the storm, officials said."}
+        for n, doc_id in enumerate(ids)
+    ]  # fmt: skip
+    (folder / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def test_ids_with_url_characters_read_and_delete_that_very_document(
+    tmp_path: Path, typesense_cluster
+) -> None:  # type: ignore[no-untyped-def]
+    """The client pastes a document id into the URL path as it is: "a?x" read (and
+    deleted) "a", "f%20g" was never found (indexing waited 60 s for it, then failed and
+    dropped the new collection), and deleting ".." dropped the whole collection."""
+    environ = _environ(typesense_cluster)
+    _write(tmp_path, AWKWARD_IDS)
+    report = index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    assert report.ok and report.added == len(AWKWARD_IDS)
+    with open_service("unused", environ=environ) as service:
+        for doc_id in AWKWARD_IDS:
+            assert service.document(doc_id).id == doc_id
+        assert delete_articles(["a?x", ".."], tmp_path / "unused", environ=environ) == (2, [])
+        assert service.document("a").id == "a"
+        for gone in ("a?x", ".."):
+            with pytest.raises(DocumentNotFoundError):
+                service.document(gone)
+        found = service.search(SearchRequest(query="harbour", collapse="none", per_page=20))
+        assert sorted(hit.id for hit in found.hits) == sorted(set(AWKWARD_IDS) - {"a?x", ".."})
+        with pytest.raises(DocumentNotFoundError):
+            service.document("../../../debug")  # not another endpoint of the cluster
