@@ -41,6 +41,10 @@ class ClusterError(IndexUnavailableError):
     """The cluster did not answer, or refused: the web app answers 503."""
 
 
+class CollectionGoneError(ClusterError):
+    """The collection asked for is not in the cluster (a rebuild replaced it)."""
+
+
 class Connection:
     """Thread-safe access to one cluster (the client keeps no per-request state)."""
 
@@ -79,6 +83,8 @@ class Connection:
             answer = self.client.multi_search.perform({"searches": searches}, {})
         results: list[dict[str, Any]] = answer["results"]
         for result in results:
+            if "error" in result and result.get("code") == 404:
+                raise CollectionGoneError(f"the cluster has no such collection: {result['error']}")
             if "error" in result:
                 raise ClusterError(f"the cluster refused a search: {result['error']}")
         return results
@@ -89,7 +95,9 @@ class Connection:
                 found: dict[str, Any] = (
                     self.client.collections[collection].documents[_path_part(doc_id)].retrieve()
                 )
-        except DocumentNotFoundError:
+        except DocumentNotFoundError as exc:
+            if "document" not in str(exc.__cause__).lower():  # the collection itself is gone
+                raise CollectionGoneError(f"the cluster has no collection {collection!r}") from None
             raise DocumentNotFoundError(f"no document with id {doc_id!r}") from None
         return found
 

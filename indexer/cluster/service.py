@@ -14,16 +14,16 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from whoosh.reading import IndexReader
 
 from indexer.cluster.config import ClusterConfig
-from indexer.cluster.connection import Connection
+from indexer.cluster.connection import CollectionGoneError, Connection
 from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, TOKENS
 from indexer.cluster.querying import (
     RANKING,
@@ -71,6 +71,7 @@ MAX_FACET_VALUES = 1_000  # values counted per facet (years, months, sources, or
 EXPORT_PAGE = 250  # the cluster's largest page
 STORY_COUNTS = "story-facet-counts"  # collapsed results' facet counts are of articles
 _HIDDEN = f"{TOKENS},sketch"  # never fetched: the tokens are most of a document's size
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -150,6 +151,16 @@ class ClusterSearchService:
             self._view = fresh
             return fresh
 
+    def _retrying(self, action: Callable[[], T]) -> T:
+        """``action``; once more on the alias's new collection when a rebuild dropped the
+        one this process still named (it re-reads the alias only every REFRESH_S)."""
+        try:
+            return action()
+        except CollectionGoneError:
+            with self._lock:
+                self._view = None
+            return action()
+
     # --- search ---
 
     def validate(self, request: SearchRequest) -> None:
@@ -158,6 +169,9 @@ class ClusterSearchService:
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self.validate(request)
+        return self._retrying(lambda: self._search(request, started))
+
+    def _search(self, request: SearchRequest, started: float) -> SearchResult:
         view = self.view()
         compiled = self._compile(request.query, view)
         if compiled.browse and not request.has_filters():
@@ -376,6 +390,9 @@ class ClusterSearchService:
     # --- documents ---
 
     def document(self, doc_id: str, query: str = "") -> DocumentView:
+        return self._retrying(lambda: self._document(doc_id, query))
+
+    def _document(self, doc_id: str, query: str) -> DocumentView:
         view = self.view()
         doc = self.connection.retrieve(view.collection, doc_id)
         story = doc.get("story") or doc["id"]
@@ -426,6 +443,9 @@ class ClusterSearchService:
     # --- stats, health, organizations, export ---
 
     def stats(self) -> IndexStats:
+        return self._retrying(self._stats)
+
+    def _stats(self) -> IndexStats:
         view = self.view()
         whole = _search(view.collection, None, per_page=0)
         whole["facet_by"] = ",".join(FACET_FIELDS)
@@ -459,6 +479,9 @@ class ClusterSearchService:
         return {"status": "ok", "documents": view.documents, "generation": view.collection}
 
     def organizations(self) -> list[OrganizationSummary]:
+        return self._retrying(self._organizations)
+
+    def _organizations(self) -> list[OrganizationSummary]:
         view = self.view()
         search = _search(view.collection, None, per_page=0)
         search.update(facet_by=ORGANIZATION_FACET.index_field, max_facet_values=MAX_FACET_VALUES)
@@ -469,6 +492,9 @@ class ClusterSearchService:
         return summaries
 
     def organization(self, org_id: str) -> OrganizationProfile:
+        return self._retrying(lambda: self._organization(org_id))
+
+    def _organization(self, org_id: str) -> OrganizationProfile:
         view = self.view()
         search = _search(view.collection, f"{ORGANIZATION_FACET.index_field}:=[{_value(org_id)}]",
                          per_page=LATEST_ARTICLES)  # fmt: skip

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.cluster.config import ClusterConfig
-from indexer.cluster.connection import ClusterError, Connection
+from indexer.cluster.connection import ClusterError, CollectionGoneError, Connection
 from indexer.cluster.documents import LAYOUT, cluster_document, collection_schema, sketch_of
 from indexer.index.schema import build_schema
 from indexer.index.writing import PIPELINE_VERSION, IndexReport, Progress
@@ -304,6 +304,8 @@ def _applied(
     doc_id, digest = last
     try:
         found = single.retrieve(target, doc_id)
+    except CollectionGoneError:
+        return False  # the node has not applied the collection's creation yet
     except DocumentNotFoundError:
         return digest is None
     return digest is not None and found.get("checksum") == digest

@@ -7,13 +7,17 @@ Each test names the failure it guards against; they use the session cluster
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from indexer import open_service
 from indexer.cluster.backend import delete_articles, index_articles
+from indexer.cluster.config import cluster_config
+from indexer.cluster.connection import Connection
 from indexer.model import DocumentNotFoundError, SearchRequest
 
 # Ids an article may have (any text up to MAX_ID_CHARS) that mean something in a URL path.
@@ -22,6 +26,17 @@ AWKWARD_IDS = ["a", "a?x", "b#frag", "c/d", "f%20g", "..", "x y"]
 
 def _environ(cluster) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {**cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": f"r{uuid.uuid4().hex[:10]}"}
+
+
+def _wait_dropped(environ: dict[str, str], collection: str) -> None:
+    """Until no node lists ``collection`` (followers apply the drop a moment later)."""
+    config = cluster_config(environ)
+    deadline = time.monotonic() + 30
+    for node in config.nodes:
+        with Connection(replace(config, nodes=(node,))) as one:
+            while collection in one.collections():
+                assert time.monotonic() < deadline, f"{collection} still on {node}"
+                time.sleep(0.1)
 
 
 def _write(folder: Path, ids: list[str]) -> None:
@@ -55,3 +70,27 @@ def test_ids_with_url_characters_read_and_delete_that_very_document(
         assert sorted(hit.id for hit in found.hits) == sorted(set(AWKWARD_IDS) - {"a?x", ".."})
         with pytest.raises(DocumentNotFoundError):
             service.document("../../../debug")  # not another endpoint of the cluster
+
+
+def test_a_reader_still_naming_the_replaced_collection_moves_to_the_new_one(
+    tmp_path: Path, typesense_cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A rebuild drops the old collection right after the alias swap, while every reader
+    process re-reads the alias only every REFRESH_S: its searches failed with
+    "the cluster refused a search: Not found." (503) until then."""
+    import indexer.cluster.service as cluster_service
+
+    monkeypatch.setattr(cluster_service, "REFRESH_S", 3600.0)  # the window, made wide
+    environ = _environ(typesense_cluster)
+    _write(tmp_path, ["p1", "p2", "p3"])
+    index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    with open_service("unused", environ=environ) as service:
+        old = service.view().collection
+        assert service.search(SearchRequest(query="harbour")).total == 3
+        report = index_articles([tmp_path], tmp_path / "unused", rebuild=True, environ=environ)
+        assert report.rebuilt and report.generation != old
+        _wait_dropped(environ, old)
+        assert service.search(SearchRequest(query="harbour")).total == 3
+        assert service.view().collection == report.generation
+        assert service.document("p2").id == "p2"
+        assert service.stats().documents == 3
