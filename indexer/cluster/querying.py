@@ -37,6 +37,11 @@ EXPANSION_UNAVAILABLE = (
     "words with *, ? or ~ are not available on the typesense backend (README, cluster "
     "table); type the whole word, or use the embedded backend"
 )
+NEGATED_PHRASE = (
+    "a phrase after NOT or - is not available on the typesense backend (it matches a "
+    "phrase's words in any order, which would exclude more than the phrase); exclude the "
+    "words, e.g. -(security AND service), or use the embedded backend"
+)
 RANKING_TOKENS = 64  # tokens the cluster ranks by (it drops them one by one to rank)
 
 # What the cluster answers differently, by the name the API reports (not_honoured).
@@ -174,6 +179,8 @@ class _Walker:
         if isinstance(query, wq.Term):
             return self._term(query.fieldname, _text(query.text), positive)
         if isinstance(query, wq.Phrase):
+            if not positive:  # its words anywhere would exclude more than the phrase does
+                raise FeatureUnavailableError(NEGATED_PHRASE)
             self.notices.add(PHRASE)
             words = [self._term(query.fieldname, _text(w), positive) for w in query.words]
             return Node("and", tuple(words))

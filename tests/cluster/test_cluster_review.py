@@ -18,7 +18,7 @@ from indexer import open_service
 from indexer.cluster.backend import delete_articles, index_articles
 from indexer.cluster.config import cluster_config
 from indexer.cluster.connection import Connection
-from indexer.model import DocumentNotFoundError, SearchRequest
+from indexer.model import DocumentNotFoundError, FeatureUnavailableError, SearchRequest
 
 # Ids an article may have (any text up to MAX_ID_CHARS) that mean something in a URL path.
 AWKWARD_IDS = ["a", "a?x", "b#frag", "c/d", "f%20g", "..", "x y"]
@@ -94,3 +94,22 @@ def test_a_reader_still_naming_the_replaced_collection_moves_to_the_new_one(
         assert service.view().collection == report.generation
         assert service.document("p2").id == "p2"
         assert service.stats().documents == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['security -"security service"', 'NOT "security service"', 'oil AND NOT (gas OR "a b")'],
+)
+def test_a_negated_phrase_is_refused_not_answered_with_fewer_matches(
+    tmp_path: Path, typesense_cluster, query: str
+) -> None:  # type: ignore[no-untyped-def]
+    """A phrase is matched as its words anywhere (more matches, never fewer, README): under
+    NOT that excluded every article with both words, so matches Whoosh gives were missing."""
+    environ = _environ(typesense_cluster)
+    _write(tmp_path, ["n1"])
+    index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    with open_service("unused", environ=environ) as service:
+        with pytest.raises(FeatureUnavailableError, match="phrase after NOT"):
+            service.search(SearchRequest(query=query))
+        assert service.search(SearchRequest(query='"harbour town"')).total == 1  # positive: kept
+        assert service.search(SearchRequest(query='NOT -"harbour town"')).total == 1
