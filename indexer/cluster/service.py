@@ -28,6 +28,7 @@ from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, TOKENS
 from indexer.cluster.querying import (
     RANKING,
     ClusterVocabulary,
+    RecordingVocabulary,
     Translation,
     _value,
     translate,
@@ -68,6 +69,7 @@ from indexer.search.service import check_request
 BACKEND = "typesense"
 REFRESH_S = 2.0  # how often the alias is re-read: a rebuilt collection is served within this
 MAX_FACET_VALUES = 1_000  # values counted per facet (years, months, sources, organizations)
+PREFETCH_ROUNDS = 3  # dry compiles: a long text's stems, then the folded keys of unknown ones
 EXPORT_PAGE = 250  # the cluster's largest page
 STORY_COUNTS = "story-facet-counts"  # collapsed results' facet counts are of articles
 _HIDDEN = f"{TOKENS},sketch"  # never fetched: the tokens are most of a document's size
@@ -254,7 +256,14 @@ class ClusterSearchService:
 
     def _compile(self, text: str, view: _View) -> CompiledQuery:
         # The compiler asks an index reader for languages, frequencies and prefixes; the
-        # vocabulary answers those from the cluster (it is not a whole IndexReader).
+        # vocabulary answers those from the cluster (it is not a whole IndexReader). Dry
+        # runs first list the frequencies a long text needs, fetched in a few requests.
+        for _ in range(PREFETCH_ROUNDS):
+            recording = RecordingVocabulary(view.vocabulary)
+            self.compiler.compile(text, cast(IndexReader, recording))
+            if not recording.asked:
+                break
+            view.vocabulary.prefetch(recording.asked)
         return self.compiler.compile(text, cast(IndexReader, view.vocabulary))
 
     def _translation(

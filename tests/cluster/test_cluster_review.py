@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from indexer import open_service
+from indexer.analysis.language import stem_word
 from indexer.cluster.backend import delete_articles, index_articles
 from indexer.cluster.config import cluster_config
 from indexer.cluster.connection import Connection
@@ -113,3 +114,32 @@ def test_a_negated_phrase_is_refused_not_answered_with_fewer_matches(
             service.search(SearchRequest(query=query))
         assert service.search(SearchRequest(query='"harbour town"')).total == 1  # positive: kept
         assert service.search(SearchRequest(query='NOT -"harbour town"')).total == 1
+
+
+def test_a_long_text_asks_the_cluster_in_batches(tmp_path: Path, typesense_cluster) -> None:  # type: ignore[no-untyped-def]
+    """A long text is read as a description of its most telling words, which asks the
+    frequency of every distinct word: one request each was 3,301 sequential requests
+    (12.7 s) for 10,000 characters of made-up words, and an unbounded cache."""
+    import random
+    import string
+
+    environ = _environ(typesense_cluster)
+    _write(tmp_path, ["l1", "l2"])
+    index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    rnd = random.Random(16)
+    made_up = ["".join(rnd.choice(string.ascii_lowercase) for _ in range(8)) for _ in range(1100)]
+    text = " ".join(["harbour", *made_up])[:10_000]
+    with open_service("unused", environ=environ) as service:
+        real = service.connection.multi_search
+        requests: list[int] = []
+
+        def counted(searches):  # type: ignore[no-untyped-def]
+            requests.append(len(searches))
+            return real(searches)
+
+        service.connection.multi_search = counted  # type: ignore[method-assign]
+        result = service.search(SearchRequest(query=text))
+        assert result.total == 2 and "harbour" in result.query_words_used
+        assert sum(requests) > 1000  # every word's frequency was asked…
+        assert len(requests) < 100  # …in batches
+        assert service.view().vocabulary.cached("body_en", stem_word("harbour", "en")) == 2
