@@ -83,6 +83,7 @@ class _View:
     created: datetime | None
     vocabulary: ClusterVocabulary
     read_at: float
+    latest: int = -1  # the newest document's seq: with documents, what says it changed
     known: dict[str, dict[str, int]] | None = None  # every facet's values in the collection
     shared: bool | None = None  # some story has several versions
 
@@ -134,24 +135,33 @@ class ClusterSearchService:
                 f"the cluster's collection {name!r} was built by another version of Dossier; "
                 "rebuild it with `dossier index --rebuild`"
             )
-        if view is not None and view.collection == name:
-            info = {"num_documents": view.documents, "created_at": None}
-        else:
-            info = self.connection.collection_info(name)
-        documents = int(info.get("num_documents") or 0)
-        created = info.get("created_at")
+        documents, latest = self._contents(name)
         with self._lock:
-            if view is not None and view.collection == name and view.documents == documents:
+            if view is not None and (view.collection, view.documents, view.latest) == (
+                name,
+                documents,
+                latest,
+            ):
                 view.read_at = time.monotonic()
                 return view
+            # A new collection, or this one changed by indexing (its count, or the newest
+            # document's seq: an update re-sends a document with the next seq). When it
+            # changed is not stored in the cluster: "now" is never too early for a 304.
             fresh = _View(
-                name, documents,
-                datetime.fromtimestamp(int(created), UTC) if created else
-                (view.created if view is not None and view.collection == name else None),
+                name, documents, datetime.now(UTC).replace(microsecond=0),
                 ClusterVocabulary(self.connection, name, documents), time.monotonic(),
+                latest=latest,
             )  # fmt: skip
             self._view = fresh
             return fresh
+
+    def _contents(self, collection: str) -> tuple[int, int]:
+        """How many documents ``collection`` holds and the newest one's seq."""
+        newest = _search(collection, None, per_page=1)
+        newest.update(sort_by="seq:desc", include_fields="seq")
+        (result,) = self.connection.multi_search([newest])
+        hits = result.get("hits") or []
+        return int(result.get("found", 0)), int(hits[0]["document"]["seq"]) if hits else -1
 
     def _retrying(self, action: Callable[[], T]) -> T:
         """``action``; once more on the alias's new collection when a rebuild dropped the
@@ -527,7 +537,7 @@ class ClusterSearchService:
 
     def revision(self) -> tuple[str, datetime | None]:
         view = self.view()
-        return f"{view.collection}:{view.documents}", view.created
+        return f"{view.collection}:{view.documents}:{view.latest}", view.created
 
 
 class ClusterExportRows:

@@ -143,3 +143,35 @@ def test_a_long_text_asks_the_cluster_in_batches(tmp_path: Path, typesense_clust
         assert sum(requests) > 1000  # every word's frequency was asked…
         assert len(requests) < 100  # …in batches
         assert service.view().vocabulary.cached("body_en", stem_word("harbour", "en")) == 2
+
+
+def test_incremental_indexing_changes_the_revision_and_the_known_values(
+    tmp_path: Path, typesense_cluster, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A running service noticed only a new collection, never new or updated documents in
+    its own: revision() (the web app's ETag) stayed the same, so pages revalidated to 304
+    with the old results, and a new source was never listed when selected."""
+    import indexer.cluster.service as cluster_service
+
+    monkeypatch.setattr(cluster_service, "REFRESH_S", 0.0)  # re-read on every call
+    environ = _environ(typesense_cluster)
+    body = "The harbour of the town reopened after the storm, officials said."
+    rows = [{"id": "v1", "title": "Harbour", "lang": "en", "source": "Old Desk", "body": body}]
+    source = tmp_path / "a.jsonl"
+    source.write_text(json.dumps(rows[0]) + "\n")
+    index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    with open_service("unused", environ=environ) as service:
+        first = service.revision()[0]
+        assert service.search(SearchRequest(query="harbour")).total == 1
+        rows.append(dict(rows[0], id="v2", source="New Desk"))
+        source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        assert index_articles([tmp_path], tmp_path / "unused", environ=environ).added == 1
+        second = service.revision()[0]
+        assert second != first
+        found = service.search(SearchRequest(query="harbour", sources=("New Desk",)))
+        assert found.total == 1
+        assert [v.value for v in found.facets["source"].values if v.selected] == ["New Desk"]
+        rows[0]["title"] = "Lighthouse"  # an update: the same number of documents
+        source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        assert index_articles([tmp_path], tmp_path / "unused", environ=environ).updated == 1
+        assert service.revision()[0] not in (first, second)
