@@ -68,7 +68,10 @@ from indexer.search.service import check_request
 
 BACKEND = "typesense"
 REFRESH_S = 2.0  # how often the alias is re-read: a rebuilt collection is served within this
-MAX_FACET_VALUES = 1_000  # values counted per facet (years, months, sources, organizations)
+MAX_FACET_VALUES = 1_000  # values a search lists per facet (a page shows far fewer)
+# Values of one facet in the whole collection (stats, organizations, known values): every one,
+# as Whoosh counts them (an archive may have thousands of sources).
+ALL_FACET_VALUES = 10_000_000
 PREFETCH_ROUNDS = 3  # dry compiles: a long text's stems, then the folded keys of unknown ones
 EXPORT_PAGE = 250  # the cluster's largest page
 STORY_COUNTS = "story-facet-counts"  # collapsed results' facet counts are of articles
@@ -199,8 +202,10 @@ class ClusterSearchService:
         # Facets without a selection are counted over the whole result; each selected one
         # over the result without its own filter (multi-select).
         plain = [facet for facet, _ in listed if not selected[facet.name]]
-        searches.append(self._count_search(view, translation, filters, plain))
         own = [facet for facet, _ in listed if selected[facet.name]]
+        # The selected facets too: within every filter, their selected values' exact counts
+        # (each selected one's own search lists only the MAX_FACET_VALUES most frequent).
+        searches.append(self._count_search(view, translation, filters, plain + own))
         for facet in own:
             others = {k: v for k, v in filters.items() if k != facet.name}
             searches.append(self._count_search(view, translation, others, [facet]))
@@ -208,7 +213,11 @@ class ClusterSearchService:
         page, counted = results[0], results[1]
         counts = _facet_counts(counted)
         for facet, result in zip(own, results[2:], strict=True):
+            exact = counts.get(facet.index_field, {})
             counts[facet.index_field] = _facet_counts(result).get(facet.index_field, {})
+            counts[facet.index_field].update(
+                (value, exact[value]) for value in selected[facet.name] if value in exact
+            )
         articles = int(counted.get("found", 0))
         total = int(page.get("found", 0))
         if collapsing and (total != articles or self._shared_stories(view)):
@@ -248,7 +257,7 @@ class ClusterSearchService:
         """Every facet value the collection has (a selected value it lacks is not listed)."""
         if view.known is None:
             whole = _search(view.collection, None, per_page=0)
-            whole.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES)
+            whole.update(facet_by=",".join(FACET_FIELDS), max_facet_values=ALL_FACET_VALUES)
             (result,) = self.connection.multi_search([whole])
             view.known = _facet_counts(result)
         return view.known
@@ -468,7 +477,7 @@ class ClusterSearchService:
         view = self.view()
         whole = _search(view.collection, None, per_page=0)
         whole["facet_by"] = ",".join(FACET_FIELDS)
-        whole["max_facet_values"] = MAX_FACET_VALUES
+        whole["max_facet_values"] = ALL_FACET_VALUES
         oldest = _search(view.collection, "date_sort:>0", per_page=1)
         oldest.update(sort_by="date_sort:asc", include_fields="date")
         newest = _search(view.collection, "date_sort:>0", per_page=1)
@@ -503,7 +512,7 @@ class ClusterSearchService:
     def _organizations(self) -> list[OrganizationSummary]:
         view = self.view()
         search = _search(view.collection, None, per_page=0)
-        search.update(facet_by=ORGANIZATION_FACET.index_field, max_facet_values=MAX_FACET_VALUES)
+        search.update(facet_by=ORGANIZATION_FACET.index_field, max_facet_values=ALL_FACET_VALUES)
         (result,) = self.connection.multi_search([search])
         table = _facet_counts(result).get(ORGANIZATION_FACET.index_field, {})
         summaries = [summary_of(self.gazetteer, org_id, n) for org_id, n in table.items()]
@@ -517,7 +526,7 @@ class ClusterSearchService:
         view = self.view()
         search = _search(view.collection, f"{ORGANIZATION_FACET.index_field}:=[{_value(org_id)}]",
                          per_page=LATEST_ARTICLES)  # fmt: skip
-        search.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES,
+        search.update(facet_by=",".join(FACET_FIELDS), max_facet_values=ALL_FACET_VALUES,
                       sort_by="date_sort:desc,seq:desc", exclude_fields=_HIDDEN)  # fmt: skip
         (result,) = self.connection.multi_search([search])
         total = int(result.get("found", 0))

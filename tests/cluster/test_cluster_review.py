@@ -175,3 +175,34 @@ def test_incremental_indexing_changes_the_revision_and_the_known_values(
         source.write_text("".join(json.dumps(r) + "\n" for r in rows))
         assert index_articles([tmp_path], tmp_path / "unused", environ=environ).updated == 1
         assert service.revision()[0] not in (first, second)
+
+
+def test_stats_and_organizations_count_every_value_as_whoosh_does(
+    tmp_path: Path, typesense_cluster
+) -> None:  # type: ignore[no-untyped-def]
+    """The cluster lists at most max_facet_values values per facet; stats, the
+    organizations page and a selected value's count stopped at 1,000 sources."""
+    environ = _environ(typesense_cluster)
+    body = "The harbour of the town reopened after the storm, officials said."
+    # 1,010 sources of two articles each, and a rare one of one article
+    rows = [
+        {"id": f"m{n}", "title": f"Harbour {n}", "lang": "en", "source": f"Desk {n // 2:04d}",
+         "body": body}
+        for n in range(2_021)
+    ]  # fmt: skip
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    whoosh_index = tmp_path / "whoosh"
+    index_articles([tmp_path], whoosh_index, environ={})
+    with (
+        open_service("unused", environ=environ) as cluster,
+        open_service(whoosh_index, environ={}) as whoosh,
+    ):
+        assert len(whoosh.stats().sources) == 1_011
+        assert cluster.stats().sources == whoosh.stats().sources
+        rare = SearchRequest(query="harbour", sources=("Desk 1010",), collapse="none")
+        mine, theirs = whoosh.search(rare), cluster.search(rare)
+        assert theirs.total == mine.total == 1
+        selected = [(v.value, v.count) for v in theirs.facets["source"].values if v.selected]
+        assert selected == [(v.value, v.count) for v in mine.facets["source"].values if v.selected]
+        assert selected == [("Desk 1010", 1)]
