@@ -569,10 +569,12 @@ class ClusterExportRows:
 
         sent = 0
         page = 1
-        limits = self._service.limits
-        while sent < self._limit and page <= limits.max_page:
-            per_page = min(EXPORT_PAGE, limits.max_per_page)
-            result = self._service.search(replace(self._request, page=page, per_page=per_page))
+        service = self._service
+        while sent < self._limit:
+            # Pages of the cluster's largest size, past a client's max_page and max_per_page
+            # (export() checked the request once): those stopped an export at 10,000 rows.
+            request = replace(self._request, page=page, per_page=EXPORT_PAGE)
+            result = service._retrying(lambda: service._search(request, time.perf_counter()))  # noqa: B023
             if not result.hits:
                 return
             for hit in result.hits:

@@ -19,7 +19,12 @@ from indexer.analysis.language import stem_word
 from indexer.cluster.backend import delete_articles, index_articles
 from indexer.cluster.config import cluster_config
 from indexer.cluster.connection import Connection
-from indexer.model import DocumentNotFoundError, FeatureUnavailableError, SearchRequest
+from indexer.model import (
+    DocumentNotFoundError,
+    FeatureUnavailableError,
+    SearchLimits,
+    SearchRequest,
+)
 
 # Ids an article may have (any text up to MAX_ID_CHARS) that mean something in a URL path.
 AWKWARD_IDS = ["a", "a?x", "b#frag", "c/d", "f%20g", "..", "x y"]
@@ -206,3 +211,18 @@ def test_stats_and_organizations_count_every_value_as_whoosh_does(
         selected = [(v.value, v.count) for v in theirs.facets["source"].values if v.selected]
         assert selected == [(v.value, v.count) for v in mine.facets["source"].values if v.selected]
         assert selected == [("Desk 1010", 1)]
+
+
+def test_an_export_holds_every_row_it_counts(tmp_path: Path, typesense_cluster) -> None:  # type: ignore[no-untyped-def]
+    """The export paged through search(), within the client limits max_page x max_per_page
+    (10,000 rows by default): an EXPORT_MAX_ROWS above that stopped early while the
+    export's length (X-Export-Rows) said more."""
+    environ = _environ(typesense_cluster)
+    _write(tmp_path, [f"e{n}" for n in range(30)])
+    index_articles([tmp_path], tmp_path / "unused", environ=environ)
+    small = SearchLimits(max_page=2, max_per_page=5)
+    with open_service("unused", environ=environ, limits=small) as service:
+        rows = service.export(SearchRequest(query="harbour", sort="date", per_page=5), 25)
+        ids = [hit.id for hit in rows]
+        assert len(rows) == len(ids) == 25
+        assert len(set(ids)) == 25
