@@ -61,7 +61,7 @@ def cluster_config(environ: Mapping[str, str] | None = None) -> ClusterConfig:
     if not key.strip():
         raise ParameterError(
             "DOSSIER_TYPESENSE_API_KEY is not set: the cluster's API key comes from the "
-            "environment only (a search-only key is enough for the web app)",
+            "environment only (the web app needs only a read-only key: README)",
             parameter="DOSSIER_TYPESENSE_API_KEY",
         )
     alias = (env.get("DOSSIER_TYPESENSE_COLLECTION") or DEFAULT_ALIAS).strip()

@@ -15,6 +15,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 import typesense
@@ -74,9 +75,9 @@ class Connection:
             answer = self.client.multi_search.perform({"searches": searches}, {})
         results: list[dict[str, Any]] = answer["results"]
         for result in results:
+            if "error" in result and result.get("code") == 404:
+                raise CollectionGone(f"the cluster has no such collection: {result['error']}")
             if "error" in result:
-                if result.get("code") == 404:
-                    raise CollectionGone(f"the collection searched is gone: {result['error']}")
                 raise ClusterError(f"the cluster refused a search: {result['error']}")
         return results
 
@@ -84,9 +85,11 @@ class Connection:
         try:
             with self.translated("read a document"):
                 found: dict[str, Any] = (
-                    self.client.collections[collection].documents[doc_id].retrieve()
+                    self.client.collections[collection].documents[_path_part(doc_id)].retrieve()
                 )
-        except DocumentNotFoundError:
+        except DocumentNotFoundError as exc:
+            if "document" not in str(exc.__cause__).lower():  # the collection itself is gone
+                raise CollectionGone(f"the cluster has no collection {collection!r}") from None
             raise DocumentNotFoundError(f"no document with id {doc_id!r}") from None
         return found
 
@@ -158,7 +161,7 @@ class Connection:
     def delete_document(self, collection: str, doc_id: str) -> bool:
         try:
             self.write(
-                lambda: self.client.collections[collection].documents[doc_id].delete(),
+                lambda: self.client.collections[collection].documents[_path_part(doc_id)].delete(),
                 "delete a document",
             )
         except DocumentNotFoundError:
@@ -204,6 +207,12 @@ class Connection:
             raise ClusterError(_failure(what, exc, self.config)) from None
         except ts.TypesenseClientError as exc:
             raise ClusterError(_failure(what, exc, self.config)) from None
+
+
+def _path_part(doc_id: str) -> str:
+    """``doc_id`` as one URL path segment: the client pastes it into the path as it is, so
+    "a?x" would read "a" and ".." the collection itself (a delete would drop it)."""
+    return quote(doc_id, safe="").replace(".", "%2E")
 
 
 def _failure(what: str, exc: BaseException, config: ClusterConfig) -> str:

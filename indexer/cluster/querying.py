@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,13 @@ from indexer.model import FeatureUnavailableError, QueryError
 # (pages of VOCABULARY_PAGE, fetched in one multi-search; the cluster takes up to 50).
 VOCABULARY_PAGE = 250
 MAX_EXPANSION_WALK = 40 * VOCABULARY_PAGE
+NEGATED_PHRASE = (
+    "a phrase after NOT or - is not available on the typesense backend (it matches a "
+    "phrase's words in any order, which would exclude more than the phrase); exclude the "
+    "words, e.g. -(security AND service), or use the embedded backend"
+)
+MULTI_SEARCHES = 50  # searches in one multi-search request (the cluster's default limit)
+MAX_CACHED = 100_000  # word frequencies one collection's vocabulary keeps
 RANKING_TOKENS = 64  # tokens the cluster ranks by (it drops them one by one to rank)
 
 # What the cluster answers differently, by the name the API reports (not_honoured).
@@ -80,21 +87,40 @@ class ClusterVocabulary:
         return iter(self._languages)
 
     def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
-        term = text.decode("utf-8") if isinstance(text, bytes) else text
-        key = (fieldname, term)
+        key = (fieldname, _text(text))
+        known = self.cached(*key)
+        if known is None:
+            self.prefetch([key])
+            known = self.cached(*key)
+        return known or 0
+
+    def cached(self, fieldname: str, text: str | bytes) -> int | None:
+        """The frequency already fetched, or None."""
         with self._lock:
-            if key in self._frequency:
-                return self._frequency[key]
-        literal = _literal(fieldname, term)
-        if literal is None:
-            return 0
-        (result,) = self.connection.multi_search(
-            [_count_search(self.collection, _render_literal(literal))]
-        )
-        found = int(result.get("found", 0))
+            return self._frequency.get((fieldname, _text(text)))
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Fetch the frequencies of ``keys`` (field, term), MULTI_SEARCHES per request: a
+        long text asks hundreds, one request each took seconds (thousands of requests for
+        10,000 characters of made-up words)."""
+        todo: list[tuple[tuple[str, str], Literal]] = []
         with self._lock:
-            self._frequency[key] = found
-        return found
+            for key in dict.fromkeys(keys):
+                literal = _literal(*key)
+                if literal is None:
+                    self._frequency[key] = 0
+                elif key not in self._frequency:
+                    todo.append((key, literal))
+        for start in range(0, len(todo), MULTI_SEARCHES):
+            chunk = todo[start : start + MULTI_SEARCHES]
+            results = self.connection.multi_search(
+                [_count_search(self.collection, _render_literal(lit)) for _, lit in chunk]
+            )
+            with self._lock:
+                if len(self._frequency) > MAX_CACHED:  # hostile queries: memory stays bounded
+                    self._frequency.clear()
+                for (key, _), result in zip(chunk, results, strict=True):
+                    self._frequency[key] = int(result.get("found", 0))
 
     def frequency(self, fieldname: str, text: str | bytes) -> int:
         return self.doc_frequency(fieldname, text)
@@ -169,6 +195,51 @@ class ClusterVocabulary:
         return {c["value"]: int(c["count"]) for c in counts if str(c["value"]).startswith(start)}
 
 
+class RecordingVocabulary:
+    """The vocabulary's fetched frequencies, and 1 for a word not fetched yet (noted in
+    ``asked``): a first compile lists the frequencies a query needs, then fetched in
+    batches (``ClusterVocabulary.prefetch``) before the real compile."""
+
+    def __init__(self, vocabulary: ClusterVocabulary):
+        self.vocabulary = vocabulary
+        self.schema = vocabulary.schema
+        self.asked: list[tuple[str, str]] = []
+
+    def doc_count_all(self) -> int:
+        return self.vocabulary.doc_count_all()
+
+    def doc_count(self) -> int:
+        return self.vocabulary.doc_count()
+
+    def field_terms(self, fieldname: str) -> Iterator[str]:
+        return self.vocabulary.field_terms(fieldname)
+
+    def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
+        known = self.vocabulary.cached(fieldname, text)
+        if known is None:
+            self.asked.append((fieldname, _text(text)))
+            return 1
+        return known
+
+    def frequency(self, fieldname: str, text: str | bytes) -> int:
+        return self.doc_frequency(fieldname, text)
+
+    def __contains__(self, item: tuple[str, bytes]) -> bool:
+        return self.doc_frequency(*item) > 0
+
+    def expand_prefix(self, fieldname: str, prefix: str | bytes) -> Iterator[bytes]:
+        # Expansions are one multi-search each, and bring their words' frequencies along.
+        return self.vocabulary.expand_prefix(fieldname, prefix)
+
+    def terms_within(
+        self, fieldname: str, text: str, maxdist: int, prefix: int = 0
+    ) -> Iterator[bytes]:
+        return self.vocabulary.terms_within(fieldname, text, maxdist, prefix)
+
+    def lexicon(self, fieldname: str) -> Iterator[bytes]:
+        return self.vocabulary.lexicon(fieldname)
+
+
 # --- the boolean filter ---
 
 Literal = tuple[str, str]  # (cluster field, value)
@@ -221,6 +292,8 @@ class _Walker:
         if isinstance(query, wq.Term):
             return self._term(query.fieldname, _text(query.text), positive)
         if isinstance(query, wq.Phrase):
+            if not positive:  # its words anywhere would exclude more than the phrase does
+                raise FeatureUnavailableError(NEGATED_PHRASE)
             self.notices.add(PHRASE)
             words = [self._term(query.fieldname, _text(w), positive) for w in query.words]
             return Node("and", tuple(words))

@@ -11,7 +11,6 @@ versions of the page's stories.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -19,7 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from whoosh.reading import IndexReader
 
@@ -29,6 +28,7 @@ from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, TOKENS
 from indexer.cluster.querying import (
     RANKING,
     ClusterVocabulary,
+    RecordingVocabulary,
     Translation,
     _value,
     translate,
@@ -69,10 +69,15 @@ from indexer.search.service import check_request
 
 BACKEND = "typesense"
 REFRESH_S = 2.0  # how often the alias is re-read: a rebuilt collection is served within this
-MAX_FACET_VALUES = 1_000  # values counted per facet (years, months, sources, organizations)
+MAX_FACET_VALUES = 1_000  # values a search lists per facet (a page shows far fewer)
+# Values of one facet in the whole collection (stats, organizations, known values): every one,
+# as Whoosh counts them (an archive may have thousands of sources).
+ALL_FACET_VALUES = 10_000_000
+PREFETCH_ROUNDS = 3  # dry compiles: a long text's stems, then the folded keys of unknown ones
 EXPORT_PAGE = 250  # the cluster's largest page
 STORY_COUNTS = "story-facet-counts"  # collapsed results' facet counts are of articles
 _HIDDEN = f"{TOKENS},sketch"  # never fetched: the tokens are most of a document's size
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -82,29 +87,9 @@ class _View:
     created: datetime | None
     vocabulary: ClusterVocabulary
     read_at: float
+    latest: int = -1  # the newest document's seq: with documents, what says it changed
     known: dict[str, dict[str, int]] | None = None  # every facet's values in the collection
     shared: bool | None = None  # some story has several versions
-
-
-S = TypeVar("S")
-P = ParamSpec("P")
-
-
-def _refreshing(method: Callable[Concatenate[ClusterSearchService, P], S]
-                ) -> Callable[Concatenate[ClusterSearchService, P], S]:  # fmt: skip
-    """Run ``method``; if its collection was dropped meanwhile (a rebuild swapped the alias
-    to a new one), read the alias again and run it once more: readers never fail a swap."""
-
-    @functools.wraps(method)
-    def run(self: ClusterSearchService, *args: P.args, **kwargs: P.kwargs) -> S:
-        try:
-            return method(self, *args, **kwargs)
-        except CollectionGone:
-            with self._lock:
-                self._view = None
-            return method(self, *args, **kwargs)
-
-    return run
 
 
 class ClusterSearchService:
@@ -154,34 +139,55 @@ class ClusterSearchService:
                 f"the cluster's collection {name!r} was built by another version of Dossier; "
                 "rebuild it with `dossier index --rebuild`"
             )
-        if view is not None and view.collection == name:
-            info = {"num_documents": view.documents, "created_at": None}
-        else:
-            info = self.connection.collection_info(name)
-        documents = int(info.get("num_documents") or 0)
-        created = info.get("created_at")
+        documents, latest = self._contents(name)
         with self._lock:
-            if view is not None and view.collection == name and view.documents == documents:
+            if view is not None and (view.collection, view.documents, view.latest) == (
+                name,
+                documents,
+                latest,
+            ):
                 view.read_at = time.monotonic()
                 return view
+            # A new collection, or this one changed by indexing (its count, or the newest
+            # document's seq: an update re-sends a document with the next seq). When it
+            # changed is not stored in the cluster: "now" is never too early for a 304.
             fresh = _View(
-                name, documents,
-                datetime.fromtimestamp(int(created), UTC) if created else
-                (view.created if view is not None and view.collection == name else None),
+                name, documents, datetime.now(UTC).replace(microsecond=0),
                 ClusterVocabulary(self.connection, name, documents), time.monotonic(),
+                latest=latest,
             )  # fmt: skip
             self._view = fresh
             return fresh
+
+    def _contents(self, collection: str) -> tuple[int, int]:
+        """How many documents ``collection`` holds and the newest one's seq."""
+        newest = _search(collection, None, per_page=1)
+        newest.update(sort_by="seq:desc", include_fields="seq")
+        (result,) = self.connection.multi_search([newest])
+        hits = result.get("hits") or []
+        return int(result.get("found", 0)), int(hits[0]["document"]["seq"]) if hits else -1
+
+    def _retrying(self, action: Callable[[], T]) -> T:
+        """``action``; once more on the alias's new collection when a rebuild dropped the
+        one this process still named (it re-reads the alias only every REFRESH_S)."""
+        try:
+            return action()
+        except CollectionGone:
+            with self._lock:
+                self._view = None
+            return action()
 
     # --- search ---
 
     def validate(self, request: SearchRequest) -> None:
         check_request(request, self.limits)
 
-    @_refreshing
     def search(self, request: SearchRequest) -> SearchResult:
         started = time.perf_counter()
         self.validate(request)
+        return self._retrying(lambda: self._search(request, started))
+
+    def _search(self, request: SearchRequest, started: float) -> SearchResult:
         view = self.view()
         compiled = self._compile(request.query, view)
         if compiled.browse and not request.has_filters():
@@ -197,8 +203,10 @@ class ClusterSearchService:
         # Facets without a selection are counted over the whole result; each selected one
         # over the result without its own filter (multi-select).
         plain = [facet for facet, _ in listed if not selected[facet.name]]
-        searches.append(self._count_search(view, translation, filters, plain))
         own = [facet for facet, _ in listed if selected[facet.name]]
+        # The selected facets too: within every filter, their selected values' exact counts
+        # (each selected one's own search lists only the MAX_FACET_VALUES most frequent).
+        searches.append(self._count_search(view, translation, filters, plain + own))
         for facet in own:
             others = {k: v for k, v in filters.items() if k != facet.name}
             searches.append(self._count_search(view, translation, others, [facet]))
@@ -206,7 +214,11 @@ class ClusterSearchService:
         page, counted = results[0], results[1]
         counts = _facet_counts(counted)
         for facet, result in zip(own, results[2:], strict=True):
+            exact = counts.get(facet.index_field, {})
             counts[facet.index_field] = _facet_counts(result).get(facet.index_field, {})
+            counts[facet.index_field].update(
+                (value, exact[value]) for value in selected[facet.name] if value in exact
+            )
         articles = int(counted.get("found", 0))
         total = int(page.get("found", 0))
         if collapsing and (total != articles or self._shared_stories(view)):
@@ -246,7 +258,7 @@ class ClusterSearchService:
         """Every facet value the collection has (a selected value it lacks is not listed)."""
         if view.known is None:
             whole = _search(view.collection, None, per_page=0)
-            whole.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES)
+            whole.update(facet_by=",".join(FACET_FIELDS), max_facet_values=ALL_FACET_VALUES)
             (result,) = self.connection.multi_search([whole])
             view.known = _facet_counts(result)
         return view.known
@@ -264,7 +276,14 @@ class ClusterSearchService:
 
     def _compile(self, text: str, view: _View) -> CompiledQuery:
         # The compiler asks an index reader for languages, frequencies and prefixes; the
-        # vocabulary answers those from the cluster (it is not a whole IndexReader).
+        # vocabulary answers those from the cluster (it is not a whole IndexReader). Dry
+        # runs first list the frequencies a long text needs, fetched in a few requests.
+        for _ in range(PREFETCH_ROUNDS):
+            recording = RecordingVocabulary(view.vocabulary)
+            self.compiler.compile(text, cast(IndexReader, recording))
+            if not recording.asked:
+                break
+            view.vocabulary.prefetch(recording.asked)
         return self.compiler.compile(text, cast(IndexReader, view.vocabulary))
 
     def _translation(
@@ -399,15 +418,12 @@ class ClusterSearchService:
 
     # --- documents ---
 
-    @_refreshing
     def document(self, doc_id: str, query: str = "") -> DocumentView:
+        return self._retrying(lambda: self._document(doc_id, query))
+
+    def _document(self, doc_id: str, query: str) -> DocumentView:
         view = self.view()
-        try:
-            doc = self.connection.retrieve(view.collection, doc_id)
-        except DocumentNotFoundError:
-            if self.connection.alias_target(self.config.alias) != view.collection:
-                raise CollectionGone("the collection was swapped out") from None
-            raise
+        doc = self.connection.retrieve(view.collection, doc_id)
         story = doc.get("story") or doc["id"]
         terms = MatchTerms()
         if query.strip():
@@ -455,12 +471,14 @@ class ClusterSearchService:
 
     # --- stats, health, organizations, export ---
 
-    @_refreshing
     def stats(self) -> IndexStats:
+        return self._retrying(self._stats)
+
+    def _stats(self) -> IndexStats:
         view = self.view()
         whole = _search(view.collection, None, per_page=0)
         whole["facet_by"] = ",".join(FACET_FIELDS)
-        whole["max_facet_values"] = MAX_FACET_VALUES
+        whole["max_facet_values"] = ALL_FACET_VALUES
         oldest = _search(view.collection, "date_sort:>0", per_page=1)
         oldest.update(sort_by="date_sort:asc", include_fields="date")
         newest = _search(view.collection, "date_sort:>0", per_page=1)
@@ -489,23 +507,27 @@ class ClusterSearchService:
             return {"status": "unavailable", "documents": 0, "generation": "", "message": str(exc)}
         return {"status": "ok", "documents": view.documents, "generation": view.collection}
 
-    @_refreshing
     def organizations(self) -> list[OrganizationSummary]:
+        return self._retrying(self._organizations)
+
+    def _organizations(self) -> list[OrganizationSummary]:
         view = self.view()
         search = _search(view.collection, None, per_page=0)
-        search.update(facet_by=ORGANIZATION_FACET.index_field, max_facet_values=MAX_FACET_VALUES)
+        search.update(facet_by=ORGANIZATION_FACET.index_field, max_facet_values=ALL_FACET_VALUES)
         (result,) = self.connection.multi_search([search])
         table = _facet_counts(result).get(ORGANIZATION_FACET.index_field, {})
         summaries = [summary_of(self.gazetteer, org_id, n) for org_id, n in table.items()]
         summaries.sort(key=lambda s: (-s.count, s.name.casefold(), s.id))
         return summaries
 
-    @_refreshing
     def organization(self, org_id: str) -> OrganizationProfile:
+        return self._retrying(lambda: self._organization(org_id))
+
+    def _organization(self, org_id: str) -> OrganizationProfile:
         view = self.view()
         search = _search(view.collection, f"{ORGANIZATION_FACET.index_field}:=[{_value(org_id)}]",
                          per_page=LATEST_ARTICLES)  # fmt: skip
-        search.update(facet_by=",".join(FACET_FIELDS), max_facet_values=MAX_FACET_VALUES,
+        search.update(facet_by=",".join(FACET_FIELDS), max_facet_values=ALL_FACET_VALUES,
                       sort_by="date_sort:desc,seq:desc", exclude_fields=_HIDDEN)  # fmt: skip
         (result,) = self.connection.multi_search([search])
         total = int(result.get("found", 0))
@@ -523,10 +545,9 @@ class ClusterSearchService:
         self.validate(request)
         return ClusterExportRows(self, request, limit)
 
-    @_refreshing
     def revision(self) -> tuple[str, datetime | None]:
         view = self.view()
-        return f"{view.collection}:{view.documents}", view.created
+        return f"{view.collection}:{view.documents}:{view.latest}", view.created
 
 
 class ClusterExportRows:
@@ -549,10 +570,12 @@ class ClusterExportRows:
 
         sent = 0
         page = 1
-        limits = self._service.limits
-        while sent < self._limit and page <= limits.max_page:
-            per_page = min(EXPORT_PAGE, limits.max_per_page)
-            result = self._service.search(replace(self._request, page=page, per_page=per_page))
+        service = self._service
+        while sent < self._limit:
+            # Pages of the cluster's largest size, past a client's max_page and max_per_page
+            # (export() checked the request once): those stopped an export at 10,000 rows.
+            request = replace(self._request, page=page, per_page=EXPORT_PAGE)
+            result = service._retrying(lambda: service._search(request, time.perf_counter()))  # noqa: B023
             if not result.hits:
                 return
             for hit in result.hits:

@@ -41,7 +41,13 @@ from indexer.ingest.documents import (
 )
 from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import ClusterError, Document, DocumentNotFoundError, IncompleteIndexError
+from indexer.model import (
+    ClusterError,
+    CollectionGone,
+    Document,
+    DocumentNotFoundError,
+    IncompleteIndexError,
+)
 
 BATCH = 250  # documents per import request
 SETTLE_S = 60.0  # how long indexing waits for every live node to apply its last write
@@ -358,6 +364,8 @@ def _applied(
     doc_id, digest = last
     try:
         found = single.retrieve(target, doc_id)
+    except CollectionGone:
+        return False  # the node has not applied the collection's creation yet
     except DocumentNotFoundError:
         return digest is None
     return digest is not None and found.get("checksum") == digest
