@@ -34,7 +34,41 @@ FACET_FIELDS: tuple[str, ...] = tuple(facet.index_field for facet in FACETS)
 MULTI_VALUED = frozenset(facet.index_field for facet in FACETS if facet.multi_valued)
 # What a collection is built with: a change means rebuilding (the codes above, the facets).
 # 2: a vocabulary collection beside each collection; the tokens field no longer a facet
-LAYOUT = hashlib.blake2b(repr((TEXT_FIELDS, FACET_FIELDS, 2)).encode(), digest_size=4).hexdigest()
+# 3: facet values and stories as keys (the cluster folds case and punctuation of strings)
+LAYOUT = hashlib.blake2b(repr((TEXT_FIELDS, FACET_FIELDS, 3)).encode(), digest_size=4).hexdigest()
+KEYED: tuple[str, ...] = (*FACET_FIELDS, "story")  # filtered, counted or grouped by key
+SHOWN = "_value"  # suffix of the stored field holding a keyed field's value as written
+
+
+def key(value: str) -> str:
+    """A facet value or story id as the cluster filters, counts and groups it: the hex of
+    its UTF-8 (the cluster would merge "AP", "A.P." and "ap"), hashed when very long."""
+    data = value.encode("utf-8", "surrogatepass")
+    text = "x" + data.hex()
+    return (
+        text
+        if len(text) <= MAX_TOKEN_CHARS
+        else "h" + hashlib.blake2b(data, digest_size=16).hexdigest()
+    )
+
+
+def unkey(text: str) -> str | None:
+    """The value of a ``key``; None for a hashed one (look it up in a document)."""
+    if not text.startswith("x"):
+        return None
+    try:
+        return bytes.fromhex(text[1:]).decode("utf-8", "surrogatepass")
+    except ValueError:
+        return None
+
+
+def shown(document: dict[str, Any]) -> dict[str, Any]:
+    """A cluster document with its keyed fields as written (what hits and pages show)."""
+    out = dict(document)
+    for name in KEYED:
+        if name + SHOWN in out:
+            out[name] = out.pop(name + SHOWN)
+    return out
 
 
 def token(fieldname: str, term: str) -> str:
@@ -84,6 +118,15 @@ def collection_schema(name: str) -> dict[str, Any]:
             *facets,
             {"name": "story", "type": "string", "facet": True},
             *(
+                {
+                    "name": name + SHOWN,
+                    "type": "string[]" if name in MULTI_VALUED else "string",
+                    "index": False,
+                    "optional": True,
+                }
+                for name in KEYED
+            ),
+            *(
                 {"name": field, "type": "string", "index": False, "optional": True}
                 for field in stored
             ),
@@ -131,14 +174,13 @@ def cluster_document(doc: Document, seq: int) -> dict[str, Any]:
             if value not in seen:
                 seen.add(value)
                 tokens.append(value)
-    key = sort_key(doc.date)
-    start, end = key_bounds(key)
+    day = sort_key(doc.date)
+    start, end = key_bounds(day)
     out: dict[str, Any] = {
         "id": doc.id,
         TOKENS: tokens,
-        "story": values["story"],
-        "date_sort": key,
-        "date_asc": key or UNDATED_LAST,
+        "date_sort": day,
+        "date_asc": day or UNDATED_LAST,
         "date_start": start,
         "date_end": end,
         "seq": seq,
@@ -149,9 +191,13 @@ def cluster_document(doc: Document, seq: int) -> dict[str, Any]:
             out[name] = values[name]
     for name in FACET_FIELDS:
         if name in MULTI_VALUED:
-            out[name] = list(doc.organizations)
+            out[name] = [key(o) for o in doc.organizations]
+            out[name + SHOWN] = list(doc.organizations)
         elif values.get(name):
-            out[name] = values[name]
+            out[name] = key(str(values[name]))
+            out[name + SHOWN] = values[name]
+    out["story"] = key(str(values["story"]))
+    out["story" + SHOWN] = values["story"]
     return out
 
 

@@ -25,12 +25,14 @@ from whoosh.fields import Schema
 
 from indexer.cluster.connection import Connection
 from indexer.cluster.documents import (
-    FACET_FIELDS,
+    KEYED,
     TEXT_FIELDS,
     TOKENS,
+    key,
     prefix_token,
     token,
     token_term,
+    unkey,
     vocabulary_name,
 )
 from indexer.index.schema import build_schema
@@ -83,7 +85,8 @@ class ClusterVocabulary:
             raise FeatureUnavailableError(f"listing the words of {fieldname} in the cluster")
         with self._lock:
             if self._languages is None:
-                self._languages = list(self._facet_values("lang", "", 250))
+                found = self._facet_values("lang", "", 250)
+                self._languages = [v for v in map(unkey, found) if v is not None]
         return iter(self._languages)
 
     def doc_frequency(self, fieldname: str, text: str | bytes) -> int:
@@ -339,7 +342,9 @@ def _text(value: str | bytes) -> str:
 def _literal(fieldname: str, text: str) -> Literal | None:
     if fieldname in TEXT_FIELDS:
         return TOKENS, token(fieldname, text)
-    if fieldname in FACET_FIELDS or fieldname in ("story", "id"):
+    if fieldname in KEYED:
+        return fieldname, key(text)
+    if fieldname == "id":
         return fieldname, text
     return None  # a field the index does not have: nothing matches
 

@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -24,13 +24,12 @@ from whoosh.reading import IndexReader
 
 from indexer.cluster.config import ClusterConfig
 from indexer.cluster.connection import Connection
-from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, TOKENS
+from indexer.cluster.documents import EVERY, FACET_FIELDS, LAYOUT, SHOWN, TOKENS, key, shown, unkey
 from indexer.cluster.querying import (
     RANKING,
     ClusterVocabulary,
     RecordingVocabulary,
     Translation,
-    _value,
     translate,
 )
 from indexer.cluster.writing import layout_of
@@ -90,6 +89,7 @@ class _View:
     latest: int = -1  # the newest document's seq: with documents, what says it changed
     known: dict[str, dict[str, int]] | None = None  # every facet's values in the collection
     shared: bool | None = None  # some story has several versions
+    long_values: dict[tuple[str, str], str] = field(default_factory=dict)  # hashed keys
 
 
 class ClusterSearchService:
@@ -212,10 +212,10 @@ class ClusterSearchService:
             searches.append(self._count_search(view, translation, others, [facet]))
         results = self.connection.multi_search(searches)
         page, counted = results[0], results[1]
-        counts = _facet_counts(counted)
+        counts = self._counts(view, counted)
         for facet, result in zip(own, results[2:], strict=True):
             exact = counts.get(facet.index_field, {})
-            counts[facet.index_field] = _facet_counts(result).get(facet.index_field, {})
+            counts[facet.index_field] = self._counts(view, result).get(facet.index_field, {})
             counts[facet.index_field].update(
                 (value, exact[value]) for value in selected[facet.name] if value in exact
             )
@@ -260,7 +260,7 @@ class ClusterSearchService:
             whole = _search(view.collection, None, per_page=0)
             whole.update(facet_by=",".join(FACET_FIELDS), max_facet_values=ALL_FACET_VALUES)
             (result,) = self.connection.multi_search([whole])
-            view.known = _facet_counts(result)
+            view.known = self._counts(view, result)
         return view.known
 
     def _shared_stories(self, view: _View) -> bool:
@@ -273,6 +273,30 @@ class ClusterSearchService:
             stats = (result.get("facet_counts") or [{}])[0].get("stats", {})
             view.shared = int(stats.get("total_values", view.documents)) < view.documents
         return view.shared
+
+    def _counts(self, view: _View, result: dict[str, Any]) -> dict[str, dict[str, int]]:
+        """A result's facet counts by value as written (the cluster counts keys)."""
+        out: dict[str, dict[str, int]] = {}
+        for fieldname, counts in _facet_counts(result).items():
+            out[fieldname] = {self._unkeyed(view, fieldname, k): n for k, n in counts.items()}
+        return out
+
+    def _unkeyed(self, view: _View, fieldname: str, text: str) -> str:
+        """The value of a key; a hashed one (a very long value) read from a document."""
+        value = unkey(text)
+        if value is not None:
+            return value
+        if (fieldname, text) not in view.long_values:
+            search = _search(view.collection, f"{fieldname}:=[{text}]", per_page=1)
+            search["include_fields"] = f"{fieldname},{fieldname}{SHOWN}"
+            (result,) = self.connection.multi_search([search])
+            hits = result.get("hits") or [{"document": {}}]
+            document = hits[0]["document"]
+            keys, values = document.get(fieldname), document.get(fieldname + SHOWN)
+            if isinstance(keys, list) and isinstance(values, list) and text in keys:
+                values = values[keys.index(text)]
+            view.long_values[(fieldname, text)] = values if isinstance(values, str) else text
+        return view.long_values[(fieldname, text)]
 
     def _compile(self, text: str, view: _View) -> CompiledQuery:
         # The compiler asks an index reader for languages, frequencies and prefixes; the
@@ -314,9 +338,9 @@ class ClusterSearchService:
         for name, values in request.selections().items():
             if values:
                 field = FACETS_BY_NAME[name].index_field
-                out[name] = f"{field}:=[{','.join(_value(v) for v in values)}]"
+                out[name] = f"{field}:=[{','.join(key(v) for v in values)}]"
         if request.story:
-            out["story"] = f"story:=[{_value(request.story)}]"
+            out["story"] = f"story:=[{key(request.story)}]"
         if request.date_from or request.date_to:
             # As the Whoosh path: the whole period a date names must be inside the range.
             parts = ["date_end:>=1"]
@@ -374,13 +398,13 @@ class ClusterSearchService:
         stories = list(dict.fromkeys(doc.get("story") or doc["id"] for doc, _ in documents))
         if not stories:
             return {}
-        story_filter = f"story:=[{','.join(_value(s) for s in stories)}]"
+        story_filter = f"story:=[{','.join(key(s) for s in stories)}]"
         within = _joined(translation, [*filters.values(), story_filter])
         search = _search(view.collection, within, per_page=0)
         search["facet_by"] = "story"
         search["max_facet_values"] = len(stories)
         (result,) = self.connection.multi_search([search])
-        return _facet_counts(result).get("story", {})
+        return self._counts(view, result).get("story", {})
 
     def _match_terms(self, compiled: CompiledQuery, translation: Translation) -> MatchTerms:
         terms = MatchTerms(organizations=set(compiled.organizations))
@@ -423,7 +447,7 @@ class ClusterSearchService:
 
     def _document(self, doc_id: str, query: str) -> DocumentView:
         view = self.view()
-        doc = self.connection.retrieve(view.collection, doc_id)
+        doc = shown(self.connection.retrieve(view.collection, doc_id))
         story = doc.get("story") or doc["id"]
         terms = MatchTerms()
         if query.strip():
@@ -449,13 +473,13 @@ class ClusterSearchService:
         )  # fmt: skip
 
     def _story_versions(self, view: _View, story: str, doc_id: str) -> list[Version]:
-        search = _search(view.collection, f"story:=[{_value(story)}]", per_page=250)
-        search["include_fields"] = "id,title,source,date"
+        search = _search(view.collection, f"story:=[{key(story)}]", per_page=250)
+        search["include_fields"] = "id,title,source_value,date"
         (result,) = self.connection.multi_search([search])
         found = [
-            Version(h["document"]["id"], h["document"].get("title") or "",
-                    h["document"].get("source"), h["document"].get("date"))
-            for h in result.get("hits", []) if h["document"]["id"] != doc_id
+            Version(d["id"], d.get("title") or "", d.get("source"), d.get("date"))
+            for d in map(shown, (h["document"] for h in result.get("hits", [])))
+            if d["id"] != doc_id
         ]  # fmt: skip
         return sorted(found, key=lambda v: (v.date is None, v.date or "", v.id))
 
@@ -484,7 +508,7 @@ class ClusterSearchService:
         newest = _search(view.collection, "date_sort:>0", per_page=1)
         newest.update(sort_by="date_sort:desc", include_fields="date")
         counted, first, last = self.connection.multi_search([whole, oldest, newest])
-        counts = _facet_counts(counted)
+        counts = self._counts(view, counted)
         by = {facet.name: counts.get(facet.index_field, {}) for facet in FACETS}
         years = by[YEAR_FACET.name]
         return IndexStats(
@@ -515,7 +539,7 @@ class ClusterSearchService:
         search = _search(view.collection, None, per_page=0)
         search.update(facet_by=ORGANIZATION_FACET.index_field, max_facet_values=ALL_FACET_VALUES)
         (result,) = self.connection.multi_search([search])
-        table = _facet_counts(result).get(ORGANIZATION_FACET.index_field, {})
+        table = self._counts(view, result).get(ORGANIZATION_FACET.index_field, {})
         summaries = [summary_of(self.gazetteer, org_id, n) for org_id, n in table.items()]
         summaries.sort(key=lambda s: (-s.count, s.name.casefold(), s.id))
         return summaries
@@ -525,7 +549,7 @@ class ClusterSearchService:
 
     def _organization(self, org_id: str) -> OrganizationProfile:
         view = self.view()
-        search = _search(view.collection, f"{ORGANIZATION_FACET.index_field}:=[{_value(org_id)}]",
+        search = _search(view.collection, f"{ORGANIZATION_FACET.index_field}:=[{key(org_id)}]",
                          per_page=LATEST_ARTICLES)  # fmt: skip
         search.update(facet_by=",".join(FACET_FIELDS), max_facet_values=ALL_FACET_VALUES,
                       sort_by="date_sort:desc,seq:desc", exclude_fields=_HIDDEN)  # fmt: skip
@@ -533,7 +557,7 @@ class ClusterSearchService:
         total = int(result.get("found", 0))
         if not total and org_id not in self.gazetteer.organizations:
             raise DocumentNotFoundError(f"no organization with id {org_id!r}")
-        counts = _facet_counts(result)
+        counts = self._counts(view, result)
         latest = [
             self._hit(h["document"], rank, 0.0, MatchTerms(), False, 1)
             for rank, h in enumerate(result.get("hits", []), start=1)
@@ -642,7 +666,7 @@ def _page_documents(page: dict[str, Any], collapsing: bool) -> list[tuple[dict[s
         if collapsing
         else page.get("hits", [])
     )
-    return [(h["document"], float(h.get("text_match") or 0)) for h in hits]
+    return [(shown(h["document"]), float(h.get("text_match") or 0)) for h in hits]
 
 
 def _first_date(result: dict[str, Any]) -> str | None:

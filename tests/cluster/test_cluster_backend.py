@@ -307,3 +307,29 @@ def test_a_wrong_key_or_missing_settings_give_clear_errors(typesense_cluster) ->
         cluster_config(
             {"DOSSIER_TYPESENSE_NODES": "http://user:pw@h:1", "DOSSIER_TYPESENSE_API_KEY": "k"}
         )
+
+
+def test_values_differing_only_in_case_or_punctuation_stay_apart(
+    tmp_path: Path, typesense_cluster
+) -> None:  # type: ignore[no-untyped-def]
+    """The cluster folds case and punctuation of strings; Dossier's sources, stories and
+    ids are what they are, so "AP", "A.P." and "ap" are three sources on both backends."""
+    environ = {**typesense_cluster.environment(), "DOSSIER_TYPESENSE_COLLECTION": _alias()}
+    rows = [
+        {"id": "Report-1", "source": "AP", "title": "Storm closes the harbour",
+         "body": "A storm closed the harbour of the town on Monday, officials said."},
+        {"id": "report1", "source": "A.P.", "title": "Bridge reopens",
+         "body": "The old bridge over the river reopened to traffic after two years."},
+        {"id": "x3", "source": "ap", "title": "Grain prices rise",
+         "body": "Grain prices rose for the third week as exports grew, traders said."},
+    ]  # fmt: skip
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    index = tmp_path / "index"
+    index_articles([tmp_path / "a.jsonl"], index, environ={})
+    index_articles([tmp_path / "a.jsonl"], index, environ=environ)
+    with open_service(index, environ={}) as mine, open_service("x", environ=environ) as theirs:
+        for request in (SearchRequest(sources=("AP",)), SearchRequest(sources=("ap", "A.P.")),
+                        SearchRequest(query="said OR bridge OR grain")):  # fmt: skip
+            assert differences(mine, theirs, request) == []
+        assert theirs.stats().sources == mine.stats().sources == {"A.P.": 1, "AP": 1, "ap": 1}
+        assert theirs.document("report1").versions == []
