@@ -15,7 +15,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -102,9 +102,11 @@ class ClusterSearchService:
         gazetteer: Path | str | None = None,
         limits: SearchLimits | None = None,
     ):
+        self.limits = limits or SearchLimits()
+        if self.limits.timeout_ms > 0:  # a search waits on a node no longer than it may take
+            config = replace(config, timeout_s=min(config.timeout_s, self.limits.timeout_ms / 1000))
         self.config = config
         self.connection = Connection(config)
-        self.limits = limits or SearchLimits()
         self.gazetteer = Gazetteer.load(gazetteer)
         self.compiler = QueryCompiler(self.gazetteer, self.limits)
         self.highlighter = Highlighter(self.gazetteer)
@@ -578,7 +580,6 @@ class ClusterExportRows:
     """The whole result set, page by page from the cluster (the rows ``ExportRows`` gives)."""
 
     def __init__(self, service: ClusterSearchService, request: SearchRequest, limit: int):
-        from dataclasses import replace
 
         self._service = service
         first = service.search(replace(request, page=1, per_page=1, snippets=False,
@@ -590,7 +591,6 @@ class ClusterExportRows:
         self._rows = self._generate()
 
     def _generate(self) -> Generator[Hit, None, None]:
-        from dataclasses import replace
 
         sent = 0
         page = 1
