@@ -239,7 +239,13 @@ class TypesenseCluster:
                 if self._fixed_ports or attempt == 2 or not self._port_clash():
                     self.stop_all()
                     raise
-                self.stop_all()
+                self._stop_processes()
+                for node in self.nodes:  # a new cluster: no Raft state naming old ports
+                    for entry in node.data_dir.iterdir():
+                        if entry.is_dir():
+                            shutil.rmtree(entry)
+                        else:
+                            entry.unlink()
                 ports = _free_ports(2 * self.size)
                 for node, api, peering in zip(
                     self.nodes, ports[: self.size], ports[self.size :], strict=True
@@ -252,7 +258,12 @@ class TypesenseCluster:
         self.nodes_file.write_text(",".join(node.peer for node in self.nodes) + "\n")
 
     def _port_clash(self) -> bool:
-        return any("Address already in use" in self.log_tail(node.index, 40) for node in self.nodes)
+        """Did a node of this attempt exit because a port was taken?"""
+        for node in self.nodes:
+            text = node.log_path.read_text(errors="replace") if node.log_path.exists() else ""
+            if "Address already in use" in text.rpartition("--- start ")[2]:
+                return True
+        return False
 
     def start_node(self, i: int, *, wait: bool = True, timeout: float = START_TIMEOUT) -> None:
         """(Re)start node ``i`` on its ports with its data dir (so it rejoins)."""
@@ -317,6 +328,12 @@ class TypesenseCluster:
             with contextlib.suppress(Exception):
                 client.api_call.close()
         self._clients.clear()
+        self._stop_processes()
+        for mountpoint in self._tmpfs:
+            subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, check=False)
+        self._tmpfs.clear()
+
+    def _stop_processes(self) -> None:
         for node in self.nodes:
             if node.running and node.process is not None:
                 node.process.send_signal(signal.SIGTERM)
@@ -328,9 +345,6 @@ class TypesenseCluster:
             except subprocess.TimeoutExpired:
                 node.process.kill()
                 node.process.wait(timeout=10)
-        for mountpoint in self._tmpfs:
-            subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True, check=False)
-        self._tmpfs.clear()
 
     # -- a disk that fills ---------------------------------------------------------
 

@@ -210,3 +210,22 @@ def test_a_node_that_cannot_start_is_reported_with_its_log(
         holder.close()
         cluster.stop_all()
     assert not cluster.nodes[0].running
+
+
+@pytest.mark.slow
+def test_a_port_taken_while_starting_makes_the_cluster_start_again_on_new_ports(
+    typesense_server: Path, tmp_path: Path
+) -> None:
+    cluster = TypesenseCluster(tmp_path, server=typesense_server)
+    taken = cluster.nodes[1].api_port
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", taken))
+    holder.listen()
+    try:
+        cluster.start()
+        assert cluster.nodes[1].api_port != taken
+        assert sorted(cluster.states().values()) == [LEADER, FOLLOWER, FOLLOWER]
+        assert "Address already in use" in cluster.nodes[1].log_path.read_text()
+    finally:
+        holder.close()
+        cluster.stop_all()
