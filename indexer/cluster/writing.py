@@ -30,21 +30,22 @@ from indexer.cluster.documents import (
     vocabulary_name,
     vocabulary_schema,
 )
-from indexer.index.schema import build_schema
-from indexer.index.writing import PIPELINE_VERSION, IndexReport, Progress
+from indexer.index.writing import (
+    IndexReport,
+    Progress,
+    changed_documents,
+    gone_documents,
+    run_salt,
+)
 from indexer.ingest.documents import (
     DocumentBuilder,
     LoadProblem,
-    Unchanged,
-    checksum,
-    load_documents,
 )
-from indexer.ingest.duplicates import StoryAssigner, signature
+from indexer.ingest.duplicates import StoryAssigner
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import (
     ClusterError,
     CollectionGone,
-    Document,
     DocumentNotFoundError,
     IncompleteIndexError,
 )
@@ -93,8 +94,7 @@ def _build(
     started = time.perf_counter()
     report = IndexReport(index_dir=Path(f"typesense:{config.alias}"))
     gaz = Gazetteer.load(gazetteer)
-    salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz),
-                    "typesense", LAYOUT)  # fmt: skip
+    salt = run_salt(gaz, "typesense", LAYOUT)
     current = connection.alias_target(config.alias)
     if current is not None and layout_of(current) != LAYOUT and not rebuild:
         report.problems.append(
@@ -172,8 +172,6 @@ def _send(
     seen: dict[str, str] = {}
     batch: list[dict[str, Any]] = []
     vocabulary: Counter[str] = Counter()
-    documents = 0
-    read = [0]
 
     def flush() -> None:
         if batch:
@@ -183,37 +181,13 @@ def _send(
             _import(connection, target, batch, report, existing)
             batch.clear()
 
-    for item in load_documents(paths, builder, follow_links,
-                               on_bytes=lambda n: read.__setitem__(0, read[0] + n)):  # fmt: skip
-        if isinstance(item, LoadProblem):
-            report.problems.append(item)
-            continue
-        if isinstance(item, Unchanged):
-            seen.setdefault(item.id, item.path)
-            report.unchanged += 1
-            continue
-        doc: Document = item
-        if doc.id in seen:
-            report.problems.append(
-                LoadProblem(doc.path or "?", f"duplicate id {doc.id!r} (first in {seen[doc.id]})")
-            )
-            continue
-        seen[doc.id] = doc.path or "?"
-        doc.sketch = signature(doc.body)
-        doc.story = stories.assign(doc.id, doc.sketch)
+    for doc in changed_documents(paths, builder, existing, report, seen, progress,
+                                 follow_links=follow_links, stories=stories):  # fmt: skip
         batch.append(cluster_document(doc, seq))
         vocabulary.update(batch[-1][TOKENS][1:])  # all but EVERY
         seq += 1
-        documents += 1
-        report.repaired += doc.repaired
-        if doc.id in existing:
-            report.updated += 1
-        else:
-            report.added += 1
         if len(batch) >= BATCH:
             flush()
-        if progress:
-            progress(documents, read[0], 0)
     flush()
     if fresh:
         _import_vocabulary(connection, target, vocabulary, action="upsert")
@@ -282,16 +256,7 @@ def _prune(
     report: IndexReport,
 ) -> None:
     """Delete documents of the indexed paths that their files no longer contain."""
-    roots = [p.resolve() for p in paths]
-    troubled = {p.path for p in report.errors}
-    for doc_id, (_, path) in existing.items():
-        if doc_id in seen or not path or path in troubled:
-            continue
-        resolved = Path(path).resolve()
-        if not any(resolved == root or root in resolved.parents for root in roots):
-            continue
-        if Path(path).exists() and path.endswith((".txt", ".txt.gz")):
-            continue  # the file is there but yielded another id: leave it to its own run
+    for doc_id in gone_documents(paths, existing, seen, report):
         if connection.delete_document(target, doc_id):
             report.deleted += 1
             report.last_write = (doc_id, None)
@@ -308,12 +273,6 @@ def delete_cluster_documents(ids: list[str], config: ClusterConfig) -> tuple[int
         if found:
             _settled(connection, config, target, (found[-1], None), None)
     return len(found), missing
-
-
-def _gazetteer_digest(gaz: Gazetteer) -> str:
-    if gaz.path is None or not gaz.path.exists():
-        return ""
-    return checksum(gaz.path.read_text(encoding="utf-8"))
 
 
 def _settled(

@@ -167,7 +167,7 @@ def build_index(
     gaz = Gazetteer.load(gazetteer)
     # The schema's field names are part of the salt too: a document indexed before a
     # field existed is re-indexed rather than left without it.
-    salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz))
+    salt = run_salt(gaz)
     with store.writer_lock(wait) as stale_writer, _stop_on_signals(Path(index_dir)):
         if stale_writer is not None:
             report.problems.append(
@@ -278,6 +278,32 @@ def _write_documents(
     # An index of an older layout is updated in its own fields (README, "Upgrades").
     layout = None if fresh else frozenset(writer.schema.names())  # type: ignore[union-attr]
     seen: dict[str, str] = {}
+    for doc in changed_documents(paths, builder, existing, report, seen, progress,
+                                 remember=not fresh, follow_links=follow_links,
+                                 stories=stories):  # fmt: skip
+        fields = document_fields(doc)
+        if layout is not None:
+            fields = {name: value for name, value in fields.items() if name in layout}
+        write(**fields)
+    return seen
+
+
+def changed_documents(
+    paths: list[Path],
+    builder: DocumentBuilder,
+    existing: dict[str, tuple[str, str]],
+    report: IndexReport,
+    seen: dict[str, str],
+    progress: Progress | None,
+    *,
+    remember: bool = True,
+    follow_links: bool = False,
+    stories: StoryAssigner | None = None,
+) -> Iterator[Document]:
+    """Every new or changed document of ``paths``, placed in its story, to be written by a
+    backend; problems, unchanged and duplicate ids go into ``report``, and each document
+    seen into ``seen`` (id -> path; new ones only when ``remember``: pruning needs them,
+    a fresh build keeps only the loader's record of ids)."""
     read = _ReadCount(_input_bytes(paths, follow_links) if progress else 0)
     documents = 0
     on_bytes = read.add if progress else None
@@ -297,16 +323,13 @@ def _write_documents(
                 LoadProblem(doc.path or "?", f"duplicate id {doc.id!r} (first in {seen[doc.id]})")
             )
             continue
-        if not fresh:  # pruning needs them; in a fresh build only the loader's record of
-            seen[doc.id] = doc.path or "?"  # ids (which refuses duplicates) is kept
+        if remember:
+            seen[doc.id] = doc.path or "?"
         documents += 1
         if stories is not None:
             doc.sketch = signature(doc.body)
             doc.story = stories.assign(doc.id, doc.sketch)
-        fields = document_fields(doc)
-        if layout is not None:
-            fields = {name: value for name, value in fields.items() if name in layout}
-        write(**fields)
+        yield doc
         report.repaired += doc.repaired
         if doc.id in existing:
             report.updated += 1
@@ -314,7 +337,6 @@ def _write_documents(
             report.added += 1
     if progress:
         progress(documents, read.done, read.total)
-    return seen
 
 
 @dataclass(slots=True)
@@ -336,18 +358,39 @@ def _prune(
     report: IndexReport,
 ) -> int:
     """Delete documents of the indexed paths that their files no longer contain."""
+    deleted = 0
+    for doc_id in gone_documents(paths, existing, seen, report):
+        writer.delete_by_term("id", doc_id)
+        deleted += 1
+    report.deleted += deleted
+    return deleted
+
+
+def gone_documents(
+    paths: list[Path],
+    existing: dict[str, tuple[str, str]],
+    seen: dict[str, str],
+    report: IndexReport,
+) -> Iterator[str]:
+    """Ids of indexed documents (``existing``: id -> (checksum, path)) of the indexed paths
+    that their files no longer contain: what a run deletes, whichever backend holds them.
+    A file that failed to load this time deletes nothing."""
     roots = [p.resolve() for p in paths]
     troubled = {p.path for p in report.errors}
-    deleted = 0
     for doc_id, (_, path) in existing.items():
         if doc_id in seen or not path or path in troubled or not _under(path, roots):
             continue
         if Path(path).exists() and path.endswith((".txt", ".txt.gz")):
             continue  # the file is there but yielded another id: leave it to its own run
-        writer.delete_by_term("id", doc_id)
-        deleted += 1
-    report.deleted += deleted
-    return deleted
+        yield doc_id
+
+
+def run_salt(gaz: Gazetteer, *extra: str) -> str:
+    """What every document's checksum is salted with: the pipeline version, the schema's
+    field names and the gazetteer (a change in any re-indexes everything), and ``extra``
+    (a backend's own layout)."""
+    return checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz),
+                    *extra)  # fmt: skip
 
 
 def _input_bytes(paths: list[Path], follow_links: bool = False) -> int:
