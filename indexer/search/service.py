@@ -164,8 +164,11 @@ class SearchService:
             if compiled.browse and not request.has_filters():
                 raise QueryError("type a query, or choose a filter to browse the archive")
             execution = QueryExecution(searcher, generation.statistics, deadline)
+            opening = time.monotonic()
             stories = story_codes(generation.facets, searcher)
-            columns = generation.columnar()
+            columns = generation.columnar()  # the first search of an old index builds them
+            if deadline is not None:  # once per generation, not this query's doing
+                deadline.excluding(time.monotonic() - opening)
             filters: dict[str, frozenset[int]] | None = None
             if columns is not None and generation.facet_columns is not None:
                 # Columnar postings: the array search gives the very answer of the path
