@@ -112,9 +112,11 @@ class DossierEngine:
         return IndexStore(self.index).size_bytes()
 
     def open(self) -> None:
-        from indexer import SearchService
+        from indexer import SearchLimits, SearchService
 
-        self.service = SearchService(self.index)
+        # No deadline: the first search opens the generation (facet and story tables:
+        # seconds at 300k on a loaded machine), which the web's 3 s limit would stop.
+        self.service = SearchService(self.index, limits=SearchLimits(timeout_ms=0))
 
     def search(self, q: Query) -> Answer:
         from datetime import date
