@@ -208,7 +208,9 @@ def search_columnar(
             page = newest_first(columns.dates()[0], docs, limit)[start:]
         else:
             assert matches is not None
-            page = top_by_score(matches, docs, size, limit)[start:]
+            kept = np.zeros(size, dtype=bool)
+            kept[docs] = True
+            page = top_of_matches(matches, kept, limit)[start:]
         if matches is not None:
             scores = dict(zip(page, _scores_of(matches, np.asarray(page)).tolist(), strict=True))
         if not collapsing:
@@ -274,12 +276,11 @@ def _facets(
     return facets
 
 
-def top_by_score(matches: Matches, candidates: np.ndarray, size: int, count: int) -> list[int]:
-    """The ``count`` best of sorted ``candidates`` (a subset of the matches), highest
-    score first, ties by document number (``execution.top_by_score``)."""
-    at = np.searchsorted(matches.docs, candidates)
-    scores = matches.scores[at]
-    return _top(scores, candidates, count)
+def top_of_matches(matches: Matches, kept: np.ndarray, count: int) -> list[int]:
+    """The ``count`` best matches that ``kept`` (a mask) keeps, highest score first, ties
+    by document number (``execution.top_by_score``): a gather, not a search per candidate."""
+    keep = kept[matches.docs]
+    return _top(matches.scores[keep], matches.docs[keep], count)
 
 
 def newest_first(keys: np.ndarray, candidates: np.ndarray, count: int) -> list[int]:

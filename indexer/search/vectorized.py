@@ -256,13 +256,15 @@ class VectorizedExecution:
         if not len(candidates):
             return EMPTY
         found = []
+        rarest_first = sorted(range(len(words)), key=lambda i: len(parts[i]))
         for columns, offset, _ in self.columns.segments:
             low, high = np.searchsorted(candidates, [offset, offset + columns.doccount])
             if low == high:
                 continue
             local = candidates[low:high] - offset
             keys = None
-            for i, word in enumerate(words):
+            for i in rarest_first:
+                word = words[i]
                 assert word is not None
                 at = columns.row(q.fieldname, word)
                 occurrences = None if at is None else columns.positions(at, local)
@@ -271,11 +273,14 @@ class VectorizedExecution:
                 docs, positions = occurrences
                 # (document, position of the phrase's first word) as one number
                 key = (docs.astype(np.int64) << 32) | (positions.astype(np.int64) + len(words) - i)
-                keys = key if keys is None else np.intersect1d(keys, key)
+                # Keys of one word are sorted and unique (positions ascend in a document).
+                keys = key if keys is None else np.intersect1d(keys, key, assume_unique=True)
                 if not len(keys):
                     break
+                # The next (more frequent) word's positions only where the phrase still can be.
+                local = _sorted_unique(keys >> 32)
             if keys is not None and len(keys):
-                found.append(np.unique(keys >> 32) + offset)
+                found.append(_sorted_unique(keys >> 32) + offset)
         if not found:
             return EMPTY
         docs = np.concatenate(found)
@@ -399,6 +404,13 @@ def _grouped(parts: list[Matches]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     docs, scores = docs[order], scores[order]
     starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
     return docs[starts], scores, starts
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an ascending array, without sorting or hashing it again."""
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def _locate(docs: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
