@@ -157,6 +157,19 @@ class FacetColumns:
         return found
 
 
+def prepare(columns: ColumnarIndex, facet_columns: FacetColumns, story_codes: StoryCodes) -> None:
+    """Build the generation's tables a search reads (story numbers, facet value codes,
+    organizations' arrays, dates) if not yet built: once per generation, seconds at
+    300k, so the service does it outside a request's deadline."""
+    facet_columns.stories(story_codes, columns.size)
+    for facet in FACETS_BY_NAME.values():
+        if facet.index_field in SINGLE_VALUED:
+            facet_columns.codes(facet.index_field)
+        else:
+            facet_columns.csr(facet.index_field)
+    columns.dates()
+
+
 def search_columnar(
     columns: ColumnarIndex,
     facet_columns: FacetColumns,

@@ -61,7 +61,7 @@ from indexer.search.collapse import (
     story_documents,
     versions_in,
 )
-from indexer.search.columnar_search import search_columnar
+from indexer.search.columnar_search import prepare, search_columnar
 from indexer.search.execution import (
     Deadline,
     QueryExecution,
@@ -167,6 +167,8 @@ class SearchService:
             opening = time.monotonic()
             stories = story_codes(generation.facets, searcher)
             columns = generation.columnar()  # the first search of an old index builds them
+            if columns is not None and generation.facet_columns is not None:
+                prepare(columns, generation.facet_columns, stories)
             if deadline is not None:  # once per generation, not this query's doing
                 deadline.excluding(time.monotonic() - opening)
             filters: dict[str, frozenset[int]] | None = None
