@@ -46,7 +46,7 @@ def or_words(text: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     import bm25s
 
-    from indexer import SearchRequest, SearchService
+    from indexer import SearchLimits, SearchRequest, SearchService
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=0, help="generated articles (0: real data)")
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     del texts
     built = {"docs": len(ids), "seconds": time.perf_counter() - started,
              "peak_rss_mb_added": peak_rss_mb() - rss_before}  # fmt: skip
-    service = SearchService(index)
+    service = SearchService(index, limits=SearchLimits(timeout_ms=0))  # as bench/engines.py
 
     def run_bm25s(words: list[str], k: int) -> int:
         tokens = bm25s.tokenize([" ".join(words)], stopwords="en", show_progress=False)
