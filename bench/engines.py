@@ -112,9 +112,14 @@ class DossierEngine:
         return IndexStore(self.index).size_bytes()
 
     def open(self) -> None:
-        from indexer import SearchService
+        from indexer import SearchLimits, SearchService
 
-        self.service = SearchService(self.index)
+        # No deadline: the first search opens the generation (facet and story tables:
+        # seconds at 300k on a loaded machine), which the web's 3 s limit would stop.
+        # And the mix's prefixes run at every size: from 300k on, `econom*` occurs more
+        # often than the default budget of expansions (a user is told to type more).
+        limits = SearchLimits(timeout_ms=0, max_expanded_postings=10_000_000)
+        self.service = SearchService(self.index, limits=limits)
 
     def search(self, q: Query) -> Answer:
         from datetime import date

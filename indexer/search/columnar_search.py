@@ -22,6 +22,15 @@ from whoosh import query as wq
 
 from indexer.ingest.dates import date_key
 from indexer.model import FACETS_BY_NAME, Facet, SearchRequest
+from indexer.search.collapse import StoryCodes, story_documents
+from indexer.search.columnar_stories import (
+    NO_VERSIONS,
+    StoryColumns,
+    Versions,
+    collapse_docs,
+    distinct_stories,
+    versions_of,
+)
 from indexer.search.execution import QueryExecution
 from indexer.search.facets import SINGLE_VALUED, FacetCache, count_facet, listed_facets
 from indexer.search.parsing import CompiledQuery
@@ -37,6 +46,7 @@ class Found:
     query: wq.Query
     relaxed: bool
     execution: VectorizedExecution  # for the page's highlighting
+    versions: dict[int, int]  # the page's documents with company in their story
 
 
 class FacetColumns:
@@ -49,6 +59,17 @@ class FacetColumns:
         self._codes: dict[str, tuple[np.ndarray, list[str], dict[str, int]]] = {}
         self._docs: dict[str, dict[str, np.ndarray]] = {}
         self._csr: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
+        self._stories: StoryColumns | None = None
+
+    def stories(self, stories: StoryCodes, size: int) -> StoryColumns:
+        """The generation's story numbers as arrays (``stories`` is its ``story_codes``)."""
+        with self._lock:
+            found = self._stories
+        if found is None:
+            found = StoryColumns(stories, size)
+            with self._lock:
+                self._stories = found
+        return found
 
     def codes(self, fieldname: str) -> tuple[np.ndarray, list[str], dict[str, int]]:
         with self._lock:
@@ -94,6 +115,31 @@ class FacetColumns:
         counted = np.bincount(owner[base[docs]], minlength=len(names))
         return {names[i]: int(counted[i]) for i in np.flatnonzero(counted)}
 
+    def story_counts(
+        self, fieldname: str, base: np.ndarray, stories: StoryColumns
+    ) -> dict[str, int]:
+        """Stories of the ``base`` mask per value (``collapse.story_counts``): its
+        documents, less the copies of a story already counted for that value."""
+        counts = self.counts(fieldname, base)
+        if not stories.any_shared:
+            return counts
+        if fieldname in SINGLE_VALUED:
+            codes, names, _ = self.codes(fieldname)
+            copies = np.flatnonzero(base & stories.shared)
+            values = codes[copies]
+        else:
+            names, docs, owner = self.csr(fieldname)
+            taken = base[docs] & stories.shared[docs]
+            copies, values = docs[taken], owner[taken]
+        if not len(copies):
+            return counts
+        repeated = distinct_stories(stories, values, copies, len(names))
+        for code in np.flatnonzero(repeated):
+            name = names[code]
+            if name in counts:
+                counts[name] -= int(repeated[code])
+        return counts
+
     def csr(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
         """A multi-valued facet as (values, every value's documents one after another,
         the value of each of those entries): one bincount counts every value."""
@@ -111,6 +157,19 @@ class FacetColumns:
         return found
 
 
+def prepare(columns: ColumnarIndex, facet_columns: FacetColumns, story_codes: StoryCodes) -> None:
+    """Build the generation's tables a search reads (story numbers, facet value codes,
+    organizations' arrays, dates) if not yet built: once per generation, seconds at
+    300k, so the service does it outside a request's deadline."""
+    facet_columns.stories(story_codes, columns.size)
+    for facet in FACETS_BY_NAME.values():
+        if facet.index_field in SINGLE_VALUED:
+            facet_columns.codes(facet.index_field)
+        else:
+            facet_columns.csr(facet.index_field)
+    columns.dates()
+
+
 def search_columnar(
     columns: ColumnarIndex,
     facet_columns: FacetColumns,
@@ -118,10 +177,12 @@ def search_columnar(
     request: SearchRequest,
     compiled: CompiledQuery,
     labeler: Callable[[str, str], str],
+    story_codes: StoryCodes,
 ) -> Found:
     size = columns.size
     query, relaxed = compiled.query, False
     vectorized = VectorizedExecution(columns, execution)
+    stories = facet_columns.stories(story_codes, size)
     if compiled.browse:
         matches = None
         matched = columns.live
@@ -133,12 +194,22 @@ def search_columnar(
                 matches, query, relaxed = loose, compiled.relaxed, True
         matched = np.zeros(size, dtype=bool)
         matched[matches.docs] = True
-    filters = _filters(columns, facet_columns, request)
+    filters = _filters(columns, facet_columns, request, execution)
     final = matched.copy()
     for mask in filters.values():
         final &= mask
-    facets = _facets(facet_columns, request, matched, filters, labeler)
+    collapsing = request.collapse == "story"
+    facets = _facets(facet_columns, request, matched, filters, labeler,
+                     stories if collapsing else None)  # fmt: skip
     docs = np.flatnonzero(final)
+    by_date = matches is None or request.sort == "date"  # which version of a story shows
+    versions: Versions = NO_VERSIONS
+    if collapsing:
+        copies = stories.copies(docs)
+        rank = None
+        if len(copies):
+            rank = columns.dates()[0][copies] if by_date else _scores_of(matches, copies)
+        docs, versions = collapse_docs(docs, stories, rank, newest=by_date)
     start = (request.page - 1) * request.per_page
     limit = start + request.per_page
     page: list[int] = []
@@ -146,24 +217,43 @@ def search_columnar(
     if start < len(docs):
         if request.sort == "date_asc":
             page = oldest_first(columns.dates()[0], docs, limit)[start:]
-        elif matches is None or request.sort == "date":
+        elif by_date:
             page = newest_first(columns.dates()[0], docs, limit)[start:]
         else:
-            page = top_by_score(matches, docs, size, limit)[start:]
+            assert matches is not None
+            kept = np.zeros(size, dtype=bool)
+            kept[docs] = True
+            page = top_of_matches(matches, kept, limit)[start:]
         if matches is not None:
-            found = np.searchsorted(matches.docs, page)
-            scores = dict(zip(page, matches.scores[found].tolist(), strict=True))
-    return Found(len(docs), page, scores, facets, query, relaxed, vectorized)
+            scores = dict(zip(page, _scores_of(matches, np.asarray(page)).tolist(), strict=True))
+        if not collapsing:
+            versions = versions_of(np.flatnonzero(final), stories)
+    return Found(len(docs), page, scores, facets, query, relaxed, vectorized, versions.of(page))
+
+
+def _scores_of(matches: Matches | None, docs: np.ndarray) -> np.ndarray:
+    """The scores of ``docs`` (all among the matches; zeros when browsing)."""
+    if matches is None:
+        return np.zeros(len(docs))
+    return matches.scores[np.searchsorted(matches.docs, docs)]
 
 
 def _filters(
-    columns: ColumnarIndex, facet_columns: FacetColumns, request: SearchRequest
+    columns: ColumnarIndex,
+    facet_columns: FacetColumns,
+    request: SearchRequest,
+    execution: QueryExecution,
 ) -> dict[str, np.ndarray]:
     filters = {
         name: facet_columns.mask(FACETS_BY_NAME[name].index_field, values, columns.size)
         for name, values in request.selections().items()
         if values
     }
+    if request.story:
+        story = np.zeros(columns.size, dtype=bool)
+        found = story_documents(execution.searcher, request.story)
+        story[np.fromiter(found, dtype=np.int64, count=len(found))] = True
+        filters["story"] = story
     if request.date_from or request.date_to:
         lower = date_key(request.date_from) if request.date_from else 1
         upper = date_key(request.date_to) if request.date_to else None
@@ -177,8 +267,10 @@ def _facets(
     matched: np.ndarray,
     filters: dict[str, np.ndarray],
     labeler: Callable[[str, str], str],
+    stories: StoryColumns | None,
 ) -> dict[str, Facet]:
-    """Every facet's counts, each over the matches narrowed by the *other* filters."""
+    """Every facet's counts, each over the matches narrowed by the *other* filters;
+    counts of stories, not articles, when ``stories`` is given (collapsed results)."""
     selected = request.selections()
     facets = {}
     for facet, prefix in listed_facets(selected):
@@ -186,7 +278,10 @@ def _facets(
         for name, mask in filters.items():
             if name != facet.name:
                 base = base & mask
-        counts = facet_columns.counts(facet.index_field, base)
+        if stories is None:
+            counts = facet_columns.counts(facet.index_field, base)
+        else:
+            counts = facet_columns.story_counts(facet.index_field, base, stories)
         facets[facet.name] = count_facet(
             facet.name, facet_columns.cache, frozenset(), selected[facet.name], labeler,
             restrict_prefix=prefix, counts=counts,
@@ -194,12 +289,11 @@ def _facets(
     return facets
 
 
-def top_by_score(matches: Matches, candidates: np.ndarray, size: int, count: int) -> list[int]:
-    """The ``count`` best of sorted ``candidates`` (a subset of the matches), highest
-    score first, ties by document number (``execution.top_by_score``)."""
-    at = np.searchsorted(matches.docs, candidates)
-    scores = matches.scores[at]
-    return _top(scores, candidates, count)
+def top_of_matches(matches: Matches, kept: np.ndarray, count: int) -> list[int]:
+    """The ``count`` best matches that ``kept`` (a mask) keeps, highest score first, ties
+    by document number (``execution.top_by_score``): a gather, not a search per candidate."""
+    keep = kept[matches.docs]
+    return _top(matches.scores[keep], matches.docs[keep], count)
 
 
 def newest_first(keys: np.ndarray, candidates: np.ndarray, count: int) -> list[int]:

@@ -11,6 +11,8 @@ and document. The output is escaped text whose only markup is ``<mark>``.
 from __future__ import annotations
 
 import html
+import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -31,8 +33,8 @@ class MatchTerms:
 
     by_field: dict[str, set[str]] = field(default_factory=dict)
     organizations: set[str] = field(default_factory=set)
-    # (field, word) -> the term it matched or "": one request's pages repeat their words
-    seen: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
+    # field -> word -> the term it matched: one request's pages repeat their words
+    seen: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, fieldname: str, text: str) -> None:
         self.by_field.setdefault(fieldname, set()).add(text)
@@ -52,21 +54,21 @@ class Highlighter:
         fieldname = title_field(lang) if title else body_field(lang)
         stems = terms.by_field.get(fieldname, set())
         folded = terms.by_field.get(FOLDED_TITLE if title else FOLDED_BODY, set())
+        # The text's distinct words by one C-level ``findall``; which of them the query
+        # matched by set operations on the process's table of analysed words; their
+        # places by one pattern: no Python loop per word of the text.
+        distinct = set(WORD_PATTERN.findall(text))
+        matched = _VOCABULARY.matching(distinct, lang, stems, folded)
         marked: list[tuple[Span, str]] = []
-        marked_index: set[int] = set()
-        # Texts repeat their words: analyze each distinct word once per request, and
-        # make a Span only for the words that matched.
-        seen = terms.seen
-        for i, match in enumerate(WORD_PATTERN.finditer(text)):
-            word = match.group()
-            hit = seen.get((fieldname, word))
-            if hit is None:
-                hit = _matched_term(word, lang, stems, folded)
-                seen[(fieldname, word)] = hit
-            if hit:
-                marked.append((Span(word, match.start(), match.end()), hit))
-                marked_index.add(i)
+        if matched:
+            seen = terms.seen.setdefault(fieldname, {})
+            for word in matched.difference(seen):
+                seen[word] = _matched_term(word, lang, stems, folded)
+            for match in _words_pattern(matched).finditer(text):
+                word = match.group()
+                marked.append((Span(word, match.start(), match.end()), seen[word]))
         if terms.organizations:
+            starts = {span.start for span, _ in marked}
             spans = list(iter_words(text))
             for start, end, org_id in self.gazetteer.find_spans(
                 [s.text for s in spans], lang, require_context=False
@@ -74,7 +76,7 @@ class Highlighter:
                 if org_id in terms.organizations:
                     for i in range(start, end):
                         word = spans[i].text
-                        if i not in marked_index and not is_stopword(
+                        if spans[i].start not in starts and not is_stopword(
                             normalize_word(word, lang), lang
                         ):
                             marked.append((spans[i], f"org:{org_id}"))
@@ -105,6 +107,63 @@ class Highlighter:
             suffix = ELLIPSIS if end < len(flat) or len(text) > SNIPPET_SCAN_CHARS else ""
             parts.append(prefix + piece + suffix)
         return " ".join(parts).replace(" ¶ ", " ")
+
+
+VOCABULARY_SIZE = 200_000  # analysed words remembered (all languages), then forgotten
+
+
+class _Vocabulary:
+    """Every word seen in a snippet's or title's text, by index term: the words that
+    ``_matched_term`` would match are then a union of a few sets, not one analysis
+    per word of every text on every page (the most of a page's snippet time)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[str, set[str]] = {}  # language -> words analysed
+        self._stems: dict[str, dict[str, set[str]]] = {}  # language -> term -> words
+        self._folded: dict[str, set[str]] = {}  # folded key -> words
+        self._size = 0
+
+    def matching(
+        self, distinct: set[str], lang: str, stems: set[str], folded: set[str]
+    ) -> set[str]:
+        """Those of ``distinct`` that have one of ``stems`` as a term in ``lang``, or
+        whose folded key is one of ``folded`` (exactly ``_matched_term``'s rule)."""
+        if not stems and not folded:
+            return set()
+        with self._lock:
+            known = self._known.setdefault(lang, set())
+            by_stem = self._stems.setdefault(lang, {})
+            new = distinct.difference(known)
+            if new:
+                if self._size + len(new) > VOCABULARY_SIZE:
+                    self._known, self._stems, self._folded, self._size = {}, {}, {}, 0
+                    known = self._known[lang] = set()
+                    by_stem = self._stems[lang] = {}
+                    new = distinct
+                for word in new:
+                    for term in word_terms(word, lang)[1]:
+                        by_stem.setdefault(term, set()).add(word)
+                    self._folded.setdefault(folded_term(word), set()).add(word)
+                known |= new
+                self._size += len(new)
+            found: set[str] = set()
+            for term in stems:
+                found |= by_stem.get(term, _NONE)
+            for key in folded:
+                found |= self._folded.get(key, _NONE)
+        return distinct & found
+
+
+_NONE: frozenset[str] = frozenset()
+_VOCABULARY = _Vocabulary()
+
+
+def _words_pattern(words: set[str]) -> re.Pattern[str]:
+    """Where ``words`` occur as whole words, exactly as ``WORD_PATTERN`` splits a text:
+    not inside a longer word, nor joined to one by an apostrophe (``l'economie``)."""
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
+    return re.compile(rf"(?<!\w)(?<!\w['’])(?:{alternatives})(?!\w)(?!['’]\w)")
 
 
 def _matched_term(word: str, lang: str, stems: set[str], folded: set[str]) -> str:

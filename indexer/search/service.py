@@ -61,7 +61,7 @@ from indexer.search.collapse import (
     story_documents,
     versions_in,
 )
-from indexer.search.columnar_search import search_columnar
+from indexer.search.columnar_search import prepare, search_columnar
 from indexer.search.execution import (
     Deadline,
     QueryExecution,
@@ -144,19 +144,19 @@ class SearchService:
             if compiled.browse and not request.has_filters():
                 raise QueryError("type a query, or choose a filter to browse the archive")
             execution = QueryExecution(searcher, generation.statistics, deadline)
+            opening = time.monotonic()
             stories = story_codes(generation.facets, searcher)
-            columns = generation.columnar()
+            columns = generation.columnar()  # the first search of an old index builds them
+            if columns is not None and generation.facet_columns is not None:
+                prepare(columns, generation.facet_columns, stories)
+            if deadline is not None:  # once per generation, not this query's doing
+                deadline.excluding(time.monotonic() - opening)
             filters: dict[str, frozenset[int]] | None = None
-            if (
-                columns is not None
-                and generation.facet_columns is not None
-                and not stories.shared
-                and request.story is None
-            ):
-                # Columnar postings, and no story with several versions to collapse or
-                # count: the array search gives the very answer of the path below.
+            if columns is not None and generation.facet_columns is not None:
+                # Columnar postings: the array search gives the very answer of the path
+                # below (stories collapsed and counted alike), in milliseconds.
                 found = search_columnar(columns, generation.facet_columns, execution, request,
-                                        compiled, self._label)  # fmt: skip
+                                        compiled, self._label, stories)  # fmt: skip
                 execution.check_deadline()  # the arrays answer in milliseconds; the page may not
                 total, facets, query, relaxed = (
                     found.total,
@@ -165,9 +165,8 @@ class SearchService:
                     found.relaxed,
                 )
                 start = (request.page - 1) * request.per_page
-                hits = self._page_hits(
-                    found.execution, request, query, compiled, found.page, start, found.scores
-                )
+                hits = self._page_hits(found.execution, request, query, compiled, found.page,
+                                       start, found.scores, found.versions)  # fmt: skip
             else:
                 scores, query, relaxed = self._scores(execution, compiled)
                 matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)

@@ -42,6 +42,7 @@ from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive
 # Below this share of the index, parts are merged by sorting them; above, through dense arrays.
 SPARSE_SHARE = 16
 EXPANSIONS_KEPT = 4096  # prefix/wildcard expansions remembered per generation
+POSTINGS_KEPT = 16_384  # terms whose segments' postings are remembered per generation
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class Matches:
 
 
 EMPTY = Matches(np.empty(0, np.int64), np.empty(0, np.float64))
+# One segment's postings of a term: (segment, its first document number, its deleted
+# documents or None, document numbers, weights).
+Postings = tuple[SegmentColumns, int, np.ndarray | None, np.ndarray, np.ndarray]
 
 
 class ColumnarIndex:
@@ -92,6 +96,7 @@ class ColumnarIndex:
             self.segments.append((columns, offset, deleted_local))
         self._lock = threading.Lock()
         self._expanded: dict[tuple[str, str, str], list[bytes]] = {}
+        self._postings: dict[tuple[str, bytes], list[Postings]] = {}
         self._norms: dict[str, np.ndarray] = {}
         self._dates: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
@@ -117,6 +122,24 @@ class ColumnarIndex:
                 if len(self._expanded) >= EXPANSIONS_KEPT:
                     self._expanded.pop(next(iter(self._expanded)))
                 self._expanded[key] = found
+        return found
+
+    def postings(self, fieldname: str, btext: bytes) -> list[Postings]:
+        """A term's postings in every segment that has it: looked up (a hash and a
+        ``searchsorted`` per segment and field, most of a short query's array time)
+        once per generation for the latest POSTINGS_KEPT terms, as views of the maps."""
+        key = (fieldname, btext)
+        found = self._postings.get(key)
+        if found is None:
+            found = []
+            for columns, offset, deleted in self.segments:
+                postings = columns.term(fieldname, btext)
+                if postings is not None:
+                    found.append((columns, offset, deleted, *postings))
+            with self._lock:
+                if len(self._postings) >= POSTINGS_KEPT:
+                    self._postings.pop(next(iter(self._postings)))
+                self._postings[key] = found
         return found
 
     def dates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -233,13 +256,15 @@ class VectorizedExecution:
         if not len(candidates):
             return EMPTY
         found = []
+        rarest_first = sorted(range(len(words)), key=lambda i: len(parts[i]))
         for columns, offset, _ in self.columns.segments:
             low, high = np.searchsorted(candidates, [offset, offset + columns.doccount])
             if low == high:
                 continue
             local = candidates[low:high] - offset
             keys = None
-            for i, word in enumerate(words):
+            for i in rarest_first:
+                word = words[i]
                 assert word is not None
                 at = columns.row(q.fieldname, word)
                 occurrences = None if at is None else columns.positions(at, local)
@@ -248,11 +273,14 @@ class VectorizedExecution:
                 docs, positions = occurrences
                 # (document, position of the phrase's first word) as one number
                 key = (docs.astype(np.int64) << 32) | (positions.astype(np.int64) + len(words) - i)
-                keys = key if keys is None else np.intersect1d(keys, key)
+                # Keys of one word are sorted and unique (positions ascend in a document).
+                keys = key if keys is None else np.intersect1d(keys, key, assume_unique=True)
                 if not len(keys):
                     break
+                # The next (more frequent) word's positions only where the phrase still can be.
+                local = _sorted_unique(keys >> 32)
             if keys is not None and len(keys):
-                found.append(np.unique(keys >> 32) + offset)
+                found.append(_sorted_unique(keys >> 32) + offset)
         if not found:
             return EMPTY
         docs = np.concatenate(found)
@@ -273,9 +301,7 @@ class VectorizedExecution:
 
     def _exists(self, fieldname: str, text: str | bytes) -> bool:
         btext = self._bytes(fieldname, text)
-        return btext is not None and any(
-            columns.term(fieldname, btext) is not None for columns, _, _ in self.columns.segments
-        )
+        return btext is not None and bool(self.columns.postings(fieldname, btext))
 
     def matched_terms(self, query: wq.Query) -> list[tuple[str, str]]:
         """``execution.matched_terms``, each term looked up in the arrays."""
@@ -291,15 +317,10 @@ class VectorizedExecution:
         btext = self._bytes(fieldname, text)
         if btext is None:
             return EMPTY
-        found = []
-        frequency = 0
-        for columns, offset, deleted in self.columns.segments:
-            postings = columns.term(fieldname, btext)
-            if postings is not None:
-                found.append((columns, offset, deleted, *postings))
-                frequency += len(postings[0])
+        found = self.columns.postings(fieldname, btext)
         if not found:
             return EMPTY
+        frequency = sum(len(docs) for _, _, _, docs, _ in found)
         scorable = self.searcher.schema[fieldname].scorable
         if scorable:
             total = self.searcher.doc_count_all()
@@ -383,6 +404,13 @@ def _grouped(parts: list[Matches]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     docs, scores = docs[order], scores[order]
     starts = np.flatnonzero(np.concatenate(([True], docs[1:] != docs[:-1])))
     return docs[starts], scores, starts
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """``np.unique`` of an ascending array, without sorting or hashing it again."""
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
 def _locate(docs: np.ndarray, among: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,136 @@
+"""bm25s beside Dossier on the queries where it applies: any-word (OR) queries, no facets.
+
+    python bench/bm25s_baseline.py                 # the 36k real corpus (bench/ab.py's)
+    python bench/bm25s_baseline.py --size 300000   # a generated corpus
+
+bm25s ("eager sparse scoring": every term's BM25 precomputed into a scipy
+sparse matrix, a query is a sum of its terms' rows) is the published anchor
+for scoring with numpy. It has no phrases, prefixes, filters, facets, deletions
+or stored fields, so the comparison is the mix's words joined by OR (phrases
+as their words; prefix and browse queries left out), top ``page × per_page``
+ids. bm25s gets its own tokenizer (lower case, English stop words, no stemming);
+Dossier gets the same words as ``w1 OR w2 …`` through ``SearchService.search``
+with its facet counts (it always counts them) and without snippets. Both run in
+this one process, alternately, on the corpus and index ``bench/ab.py`` builds
+(built here with this checkout when missing). Prints p50 / p95 / p99 per side
+and per query, and each side's build figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import run as bench_run
+from engines import baseline_rows, peak_rss_mb
+from queries import MIX, pieces
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def or_words(text: str) -> list[str]:
+    """The words of a mix query that an any-word engine can look up (no prefixes)."""
+    found: list[str] = []
+    for kind, value in pieces(text):
+        if kind in ("word", "phrase"):
+            found.extend(re.findall(r"\w+", value))
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    import bm25s
+
+    from indexer import SearchLimits, SearchRequest, SearchService
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=0, help="generated articles (0: real data)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
+    args = parser.parse_args(argv)
+    settings = bench_run.parse_args(["--work", str(args.work)])
+    if args.size:
+        corpus, orgs = bench_run.prepare_generated(settings, args.size, f"gen{args.size}", seed=7)
+        index = args.work / "ab" / f"dossier-gen{args.size}"
+    else:
+        corpus, orgs, _ = bench_run.prepare_base(settings)
+        index = args.work / "ab" / "dossier-base"
+    if not (index / "CURRENT").exists():
+        bench_run.run_worker(
+            "build", "dossier", str(index), str(corpus), str(orgs), str(settings.procs)
+        )
+    queries = [(q, or_words(q.text)) for q in MIX if "*" not in q.text and or_words(q.text)]
+
+    started, rss_before = time.perf_counter(), peak_rss_mb()
+    ids, texts = [], []
+    for record, _ in baseline_rows(corpus, None):
+        ids.append(record.id)
+        texts.append(f"{record.title}\n{record.body}")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", show_progress=False),
+                    show_progress=False)  # fmt: skip
+    del texts
+    built = {"docs": len(ids), "seconds": time.perf_counter() - started,
+             "peak_rss_mb_added": peak_rss_mb() - rss_before}  # fmt: skip
+    service = SearchService(index, limits=SearchLimits(timeout_ms=0))  # as bench/engines.py
+
+    def run_bm25s(words: list[str], k: int) -> int:
+        tokens = bm25s.tokenize([" ".join(words)], stopwords="en", show_progress=False)
+        found, _ = retriever.retrieve(tokens, k=min(k, len(ids)), show_progress=False)
+        return len(found[0])
+
+    def run_dossier(words: list[str], q) -> int:
+        request = SearchRequest(query=" OR ".join(words), page=q.page, per_page=q.per_page,
+                                snippets=False)  # fmt: skip
+        return len(service.search(request).hits)
+
+    sides = {"bm25s": [], "dossier": []}
+    per_query: dict[str, dict[str, list[float]]] = {name: {} for name in sides}
+    for round_ in range(args.rounds + 1):  # the first round warms up
+        for q, words in queries:
+            order = ["bm25s", "dossier"] if round_ % 2 else ["dossier", "bm25s"]
+            for side in order:
+                t = time.perf_counter()
+                if side == "bm25s":
+                    run_bm25s(words, q.page * q.per_page)
+                else:
+                    run_dossier(words, q)
+                ms = (time.perf_counter() - t) * 1000
+                if round_:
+                    sides[side].append(ms)
+                    per_query[side].setdefault(q.name, []).append(ms)
+    service.close()
+    summary = {name: bench_run.latency_summary(ms) for name, ms in sides.items()}
+    report = {
+        "size": args.size or "real",
+        "queries": len(queries),
+        "rounds": args.rounds,
+        "bm25s_build": built,
+        "summary": summary,
+        "per_query_median_ms": {
+            name: {k: sorted(v)[len(v) // 2] for k, v in found.items()}
+            for name, found in per_query.items()
+        },
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    for name, figures in summary.items():
+        print(f"{name:8s} p50 {figures['p50_ms']:7.2f}  p95 {figures['p95_ms']:7.2f}  "
+              f"p99 {figures['p99_ms']:7.2f} ms")  # fmt: skip
+    print(f"bm25s built {built['docs']} documents in {built['seconds']:.0f} s, "
+          f"+{built['peak_rss_mb_added']:.0f} MB peak RSS")  # fmt: skip
+    for q, _ in queries:
+        b = report["per_query_median_ms"]["bm25s"][q.name]
+        d = report["per_query_median_ms"]["dossier"][q.name]
+        print(f"  {q.name:18s} bm25s {b:7.2f}  dossier {d:7.2f} ms")
+    out = args.work / f"bm25s-{args.size or 'real'}.json"
+    out.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
