@@ -194,7 +194,7 @@ def _send(
     return seen
 
 
-VOCABULARY_BATCH = 5_000
+VOCABULARY_BATCH = 1_000  # larger imports, forwarded by a follower, lost answers more often
 
 
 def _import_vocabulary(
