@@ -1,0 +1,395 @@
+"""Whoosh against a 3-node Typesense cluster in one run (issue 16): which to run, and when.
+
+    python bench/cluster.py                  # 20,000 generated articles; `make bench-cluster`
+    python bench/cluster.py --articles 2000 --seconds 5 --rounds 1
+
+One generated corpus (``generate.py``, from the shared data when present) is
+indexed into a Whoosh index and into a fresh 3-node cluster started by
+``tests/cluster/harness.py``, both through ``indexer.cluster.backend`` as
+``dossier index`` does, and timed. Both are then served by a real
+``dossier serve`` (gunicorn) and loaded with the same JSON API query mix at
+each client count, engines alternating (Whoosh, cluster, Whoosh, cluster ...),
+so a burst of load from other jobs on the machine falls on both.
+
+The cluster refuses words with ``*``, ``?`` or ``~`` (501, by design: README,
+"Running on a Typesense cluster"), so the load mix drops those queries for both
+engines; every other answer must be a 200. Totals are compared query by query
+(phrases may differ: the cluster matches a phrase's words anywhere).
+Everything runs on this one machine, cluster nodes included: the figures say
+what the cluster costs here, not what three machines would give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is not a package
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))  # tests.cluster.harness
+
+import generate
+from bench_corpus import DEFAULT_DATA
+from queries import MIX, Query, pieces
+from serving import Server, get_json
+from webload import load
+
+from indexer.cluster.backend import index_articles
+from tests.cluster.harness import SERVER_VERSION, TypesenseCluster
+
+ENGINES = ("whoosh", "typesense")
+EXPANSIONS = ("*", "?", "~")  # words the cluster refuses (501)
+
+
+def log(message: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+
+
+def refused(query: Query) -> bool:
+    """Whether the cluster refuses the query: a word with ``*``, ``?`` or ``~``."""
+    return any(
+        kind == "prefix" or any(c in value for c in EXPANSIONS)
+        for kind, value in pieces(query.text)
+    )
+
+
+def split_mix(mix: Sequence[Query] = MIX) -> tuple[list[Query], list[Query]]:
+    """(kept, dropped): the queries both engines answer, and those the cluster refuses."""
+    return [q for q in mix if not refused(q)], [q for q in mix if refused(q)]
+
+
+# --- indexing -------------------------------------------------------------------
+
+
+def index_once(corpus: Path, index_dir: Path, environ: Mapping[str, str], rebuild: bool) -> dict:
+    """One timed ``dossier index`` of the corpus into the backend ``environ`` names."""
+    started = time.perf_counter()
+    report = index_articles([corpus], index_dir, rebuild=rebuild, environ=environ)
+    seconds = time.perf_counter() - started
+    if not report.ok:
+        raise RuntimeError(f"indexing failed: {[str(p) for p in report.errors][:3]}")
+    documents = report.added + report.updated
+    return {"documents": documents, "seconds": seconds, "docs_per_s": documents / seconds}
+
+
+def indexing(corpus: Path, work: Path, cluster_env: Mapping[str, str], runs: int) -> dict:
+    """``runs`` builds per engine, alternating; the Whoosh index of the last run is kept."""
+    out: dict[str, list[dict]] = {engine: [] for engine in ENGINES}
+    for run in range(runs):
+        for engine in ENGINES:
+            if engine == "whoosh":
+                index_dir = work / f"whoosh-{run}"
+                if run:
+                    shutil.rmtree(work / f"whoosh-{run - 1}", ignore_errors=True)
+                result = index_once(corpus, index_dir, {}, rebuild=False)
+            else:  # a later run fills a new collection and moves the alias (--rebuild)
+                result = index_once(corpus, work / "no-index", cluster_env, rebuild=run > 0)
+            result["load_average"] = load_average()
+            log(
+                f"  index {engine} run {run + 1}: {result['documents']:,} docs in "
+                f"{result['seconds']:.1f} s = {result['docs_per_s']:.0f} docs/s "
+                f"(load {result['load_average']:.1f})"
+            )
+            out[engine].append(result)
+    return {"runs": out, "whoosh_index": str(work / f"whoosh-{runs - 1}")}
+
+
+# --- answers ----------------------------------------------------------------------
+
+
+def totals(ports: Mapping[str, int], mix: Sequence[Query]) -> list[dict]:
+    """Every query of the whole mix on both engines: status, total, what was not honoured."""
+    rows = []
+    for query in mix:
+        row: dict[str, Any] = {"name": query.name, "text": query.text, "url": query.url()}
+        for engine in ENGINES:
+            status, body = get_json(ports[engine], query.url())
+            answer = body if isinstance(body, dict) else {}
+            row[engine] = {
+                "status": status,
+                "total": answer.get("total"),
+                "not_honoured": answer.get("not_honoured", []),
+                "backend": answer.get("backend"),
+            }
+        row["verdict"] = verdict(query, row)
+        rows.append(row)
+    return rows
+
+
+def verdict(query: Query, row: Mapping[str, Any]) -> str:
+    """``same``, ``refused`` (a 501 the design expects), ``phrase`` (allowed to differ),
+    or ``MISMATCH`` (a difference nothing documents: a bug to report)."""
+    whoosh, cluster = row["whoosh"], row["typesense"]
+    if whoosh["status"] != 200:
+        return "MISMATCH"
+    if cluster["status"] == 501 and refused(query):
+        return "refused"
+    if cluster["status"] != 200:
+        return "MISMATCH"
+    if whoosh["total"] == cluster["total"]:
+        return "same"
+    if "phrase-order" in cluster["not_honoured"] and cluster["total"] >= whoosh["total"]:
+        return "phrase"
+    return "MISMATCH"
+
+
+# --- load -------------------------------------------------------------------------
+
+
+def load_rounds(
+    ports: Mapping[str, int], mix: Sequence[Query], clients: Sequence[int], seconds: float,
+    rounds: int,
+) -> list[dict]:  # fmt: skip
+    """Round after round, each engine at every client count in turn (A/B/A/B)."""
+    runs = []
+    for round_ in range(rounds):
+        for engine in ENGINES:
+            for count in clients:
+                before = load_average()
+                result = load(ports[engine], count, seconds, mix)
+                result.update(engine=engine, round=round_ + 1, load_average=before)
+                log(
+                    f"  round {round_ + 1} {engine:>9} {count:>2} clients: {result['rps']:.1f} "
+                    f"req/s, p50 {result['p50_ms']:.1f} p95 {result['p95_ms']:.1f} p99 "
+                    f"{result['p99_ms']:.1f} ms, {result['errors']} errors (load {before:.1f})"
+                )
+                runs.append(result)
+    return runs
+
+
+def summarise(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, dict]]:
+    """Per engine and client count: medians over the rounds, errors summed."""
+    out: dict[str, dict[int, dict]] = {}
+    for engine in ENGINES:
+        by_clients: dict[int, list[Mapping[str, Any]]] = {}
+        for run in runs:
+            if run["engine"] == engine:
+                by_clients.setdefault(run["clients"], []).append(run)
+        out[engine] = {
+            count: {
+                "rounds": len(group),
+                "requests": sum(r["requests"] for r in group),
+                "errors": sum(r["errors"] for r in group),
+                **{
+                    key: statistics.median(r[key] for r in group)
+                    for key in ("rps", "p50_ms", "p95_ms", "p99_ms")
+                },
+            }
+            for count, group in sorted(by_clients.items())
+        }
+    return out
+
+
+def resident_mb(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- the run ----------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict:
+    work: Path = args.work
+    kept, dropped = split_mix()
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python bench/cluster.py " + " ".join(sys.argv[1:]),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "system": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(),
+            "typesense_server": SERVER_VERSION,
+            "load_average_start": load_average(),
+        },
+        "settings": {
+            key: getattr(args, key)
+            for key in ("articles", "seconds", "clients", "rounds", "index_runs", "workers")
+        },
+        "mix": {"kept": [q.name for q in kept], "dropped": [[q.name, q.text] for q in dropped]},
+    }
+    started = time.perf_counter()
+    corpus = work / "corpus" / "news.jsonl"
+    log(f"generating {args.articles:,} articles into {corpus} …")
+    generate.write(args.articles, corpus, data=args.data, seed=args.seed, prefix="cluster")
+    results["corpus"] = {"articles": args.articles, "bytes": corpus.stat().st_size}
+
+    cluster = TypesenseCluster(work / "cluster")
+    with contextlib.ExitStack() as stack:
+        log("starting a 3-node Typesense cluster …")
+        stack.callback(cluster.stop_all)
+        cluster_started = time.perf_counter()
+        cluster.start()
+        results["cluster_start_s"] = time.perf_counter() - cluster_started
+        env = cluster.environment()
+
+        log("indexing …")
+        results["indexing"] = indexing(corpus, work, env, args.index_runs)
+
+        log(f"serving both ({args.workers} gunicorn workers each) …")
+        servers = {
+            "whoosh": stack.enter_context(
+                Server(Path(results["indexing"]["whoosh_index"]), args.workers,
+                       log=work / "serve-whoosh.log")
+            ),
+            "typesense": stack.enter_context(
+                Server(work / "no-index", args.workers, log=work / "serve-typesense.log",
+                       settings=env)
+            ),
+        }  # fmt: skip
+        ports = {engine: server.port for engine, server in servers.items()}
+
+        log("totals, query by query …")
+        results["totals"] = totals(ports, MIX)
+        for row in results["totals"]:
+            if row["verdict"] == "MISMATCH":
+                log(f"  MISMATCH {row['name']} {row['text']!r}: {row['whoosh']} {row['typesense']}")
+
+        log("warming up …")
+        for engine in ENGINES:
+            load(ports[engine], max(args.clients), args.warmup, kept)
+
+        log(f"load: {args.rounds} round(s) of {args.clients} clients × {args.seconds:.0f} s …")
+        results["runs"] = load_rounds(ports, kept, args.clients, args.seconds, args.rounds)
+        results["summary"] = summarise(results["runs"])
+        results["memory_mb"] = {
+            "whoosh_workers": [w["rss_mb"] for w in servers["whoosh"].worker_memory_mb()],
+            "typesense_workers": [w["rss_mb"] for w in servers["typesense"].worker_memory_mb()],
+            "typesense_nodes": [resident_mb(node.pid) for node in cluster.nodes],
+        }
+    results["machine"]["load_average_end"] = load_average()
+    results["minutes"] = (time.perf_counter() - started) / 60
+    return results
+
+
+# --- the report -------------------------------------------------------------------
+
+
+def markdown(results: Mapping[str, Any]) -> str:
+    """The RESULTS.md section's figures (the prose around them is written by hand)."""
+    lines = []
+    m, s = results["machine"], results["settings"]
+    lines += [
+        f"- **Date**: {results['date']}; **command**: `{results['command'].strip()}` "
+        f"({results['minutes']:.1f} min)",
+        f"- **Machine**: {m['cpus']} cores, {m['system']}, python {m['python']}, "
+        f"typesense-server {m['typesense_server']}; load average {m['load_average_start']:.1f} "
+        f"at the start, {m['load_average_end']:.1f} at the end",
+        f"- **Corpus**: {results['corpus']['articles']:,} generated articles "
+        f"({results['corpus']['bytes'] / 1e6:.1f} MB of JSON Lines); cluster healthy "
+        f"{results['cluster_start_s']:.1f} s after its start",
+        "",
+        "| indexing | runs | seconds | docs/s (median) |",
+        "|---|---:|---|---:|",
+    ]
+    for engine in ENGINES:
+        runs = results["indexing"]["runs"][engine]
+        seconds = ", ".join(f"{r['seconds']:.1f}" for r in runs)
+        rate = statistics.median(r["docs_per_s"] for r in runs)
+        lines.append(f"| {engine} | {len(runs)} | {seconds} | {rate:,.0f} |")
+    lines += [
+        "",
+        f"Load: {s['rounds']} round(s) × {s['seconds']:.0f} s per engine and client count, "
+        "medians over the rounds; dropped from the mix for both engines: "
+        + ", ".join(f"`{text}` ({name})" for name, text in results["mix"]["dropped"])
+        + f"; {len(results['mix']['kept'])} queries kept.",
+        "",
+        "| clients | whoosh req/s | cluster req/s | cluster ÷ whoosh | whoosh p50 / p95 / p99 ms "
+        "| cluster p50 / p95 / p99 ms | errors (whoosh, cluster) |",
+        "|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    whoosh, cluster = results["summary"]["whoosh"], results["summary"]["typesense"]
+    for count in s["clients"]:
+        w, c = whoosh[count], cluster[count]
+        lines.append(
+            f"| {count} | {w['rps']:.1f} | {c['rps']:.1f} | {c['rps'] / w['rps']:.2f}× | "
+            f"{w['p50_ms']:.1f} / {w['p95_ms']:.1f} / {w['p99_ms']:.1f} | "
+            f"{c['p50_ms']:.1f} / {c['p95_ms']:.1f} / {c['p99_ms']:.1f} | "
+            f"{w['errors']}, {c['errors']} |"
+        )
+    mem = results["memory_mb"]
+    lines += [
+        "",
+        "Resident memory after the runs (MB): Whoosh's gunicorn workers "
+        + ", ".join(f"{v:.0f}" for v in mem["whoosh_workers"])
+        + "; the cluster's gunicorn workers "
+        + ", ".join(f"{v:.0f}" for v in mem["typesense_workers"])
+        + "; the three typesense-server nodes "
+        + ", ".join(f"{v:.0f}" for v in mem["typesense_nodes"])
+        + ".",
+        "",
+        "| query | text | whoosh total | cluster total | verdict |",
+        "|---|---|---:|---:|---|",
+    ]
+    for row in results["totals"]:
+        cluster_total = (
+            row["typesense"]["total"]
+            if row["typesense"]["status"] == 200
+            else f"{row['typesense']['status']}"
+        )
+        text = row["text"].replace("|", "\\|") or "(browse)"
+        lines.append(
+            f"| {row['name']} | `{text}` | {row['whoosh']['total']} | {cluster_total} | "
+            f"{row['verdict']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=20_000)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, help="working directory (default: a temporary one)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per engine and client count")
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument(
+        "--clients", type=lambda t: [int(n) for n in t.split(",")], default=[1, 8, 32]
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="A/B rounds of the load")
+    parser.add_argument("--index-runs", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per engine")
+    parser.add_argument("--json", type=Path, help="also write every figure here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    with contextlib.ExitStack() as stack:
+        if args.work is None:
+            args.work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cluster-")))
+        args.work.mkdir(parents=True, exist_ok=True)
+        results = run(args)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=1, default=str))
+        print()
+        print(markdown(results))
+    mismatches = [row["name"] for row in results["totals"] if row["verdict"] == "MISMATCH"]
+    errors = sum(r["errors"] for r in results["runs"])
+    if mismatches or errors:
+        print(f"not clean: totals differ on {mismatches}; {errors} failed requests")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
