@@ -31,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,21 +73,79 @@ def split_mix(mix: Sequence[Query] = MIX) -> tuple[list[Query], list[Query]]:
     return [q for q in mix if not refused(q)], [q for q in mix if refused(q)]
 
 
+# --- CPU -------------------------------------------------------------------------
+
+Pids = Callable[[], list[int]]
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process, every thread (0 when it is gone)."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0
+
+
+def own_cpu_s() -> float:
+    """This process (every thread) and its waited-for children, e.g. Whoosh's writers."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine since boot (/proc/stat)."""
+    with contextlib.suppress(OSError, ValueError):
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)
+        return sum(values) - idle, sum(values)
+    return 0, 0
+
+
+@contextlib.contextmanager
+def cpu_used(groups: Mapping[str, Pids]) -> Iterator[dict[str, float]]:
+    """CPU seconds each group of processes (and this one, ``bench``) used inside the block,
+    and the whole machine's busy share (``machine_busy``, 0-1): other jobs' load shows there.
+    On a shared machine CPU per request or per document is steadier than wall time."""
+    pids = {name: pids_of() for name, pids_of in groups.items()}
+
+    def now() -> dict[str, float]:
+        out = {name: sum(process_cpu_s(pid) for pid in ids) for name, ids in pids.items()}
+        out["bench"] = own_cpu_s()
+        return out
+
+    before, (busy, total) = now(), machine_ticks()
+    out: dict[str, float] = {}
+    yield out
+    after, (busy_after, total_after) = now(), machine_ticks()
+    out.update({name: after[name] - before[name] for name in before})
+    out["machine_busy"] = (busy_after - busy) / max(1, total_after - total)
+
+
 # --- indexing -------------------------------------------------------------------
 
 
-def index_once(corpus: Path, index_dir: Path, environ: Mapping[str, str], rebuild: bool) -> dict:
-    """One timed ``dossier index`` of the corpus into the backend ``environ`` names."""
-    started = time.perf_counter()
-    report = index_articles([corpus], index_dir, rebuild=rebuild, environ=environ)
-    seconds = time.perf_counter() - started
+def index_once(
+    corpus: Path, index_dir: Path, environ: Mapping[str, str], rebuild: bool, nodes: Pids
+) -> dict:
+    """One timed ``dossier index`` of the corpus into the backend ``environ`` names, with
+    the CPU seconds it took here (``bench``: this process and its writers) and in the nodes."""
+    with cpu_used({"nodes": nodes}) as cpu:
+        started = time.perf_counter()
+        report = index_articles([corpus], index_dir, rebuild=rebuild, environ=environ)
+        seconds = time.perf_counter() - started
     if not report.ok:
         raise RuntimeError(f"indexing failed: {[str(p) for p in report.errors][:3]}")
     documents = report.added + report.updated
-    return {"documents": documents, "seconds": seconds, "docs_per_s": documents / seconds}
+    return {
+        "documents": documents, "seconds": seconds, "docs_per_s": documents / seconds,
+        "cpu_s": dict(cpu),
+    }  # fmt: skip
 
 
-def indexing(corpus: Path, work: Path, cluster_env: Mapping[str, str], runs: int) -> dict:
+def indexing(
+    corpus: Path, work: Path, cluster_env: Mapping[str, str], runs: int, nodes: Pids
+) -> dict:
     """``runs`` builds per engine, alternating; the Whoosh index of the last run is kept."""
     out: dict[str, list[dict]] = {engine: [] for engine in ENGINES}
     for run in range(runs):
@@ -96,14 +154,18 @@ def indexing(corpus: Path, work: Path, cluster_env: Mapping[str, str], runs: int
                 index_dir = work / f"whoosh-{run}"
                 if run:
                     shutil.rmtree(work / f"whoosh-{run - 1}", ignore_errors=True)
-                result = index_once(corpus, index_dir, {}, rebuild=False)
+                result = index_once(corpus, index_dir, {}, rebuild=False, nodes=nodes)
             else:  # a later run fills a new collection and moves the alias (--rebuild)
-                result = index_once(corpus, work / "no-index", cluster_env, rebuild=run > 0)
+                result = index_once(
+                    corpus, work / "no-index", cluster_env, rebuild=run > 0, nodes=nodes
+                )
             result["load_average"] = load_average()
             log(
                 f"  index {engine} run {run + 1}: {result['documents']:,} docs in "
                 f"{result['seconds']:.1f} s = {result['docs_per_s']:.0f} docs/s "
-                f"(load {result['load_average']:.1f})"
+                f"(load {result['load_average']:.1f}; CPU s here "
+                f"{result['cpu_s']['bench']:.0f}, nodes {result['cpu_s']['nodes']:.0f}, "
+                f"machine busy {result['cpu_s']['machine_busy']:.0%})"
             )
             out[engine].append(result)
     return {"runs": out, "whoosh_index": str(work / f"whoosh-{runs - 1}")}
@@ -152,21 +214,36 @@ def verdict(query: Query, row: Mapping[str, Any]) -> str:
 
 
 def load_rounds(
-    ports: Mapping[str, int], mix: Sequence[Query], clients: Sequence[int], seconds: float,
-    rounds: int,
+    servers: Mapping[str, Server], nodes: Pids, mix: Sequence[Query], clients: Sequence[int],
+    seconds: float, rounds: int,
 ) -> list[dict]:  # fmt: skip
-    """Round after round, each engine at every client count in turn (A/B/A/B)."""
+    """Round after round, each engine at every client count in turn (A/B/A/B), with the
+    CPU each part used per request: the clients, the engine's gunicorn, the nodes."""
     runs = []
     for round_ in range(rounds):
         for engine in ENGINES:
+            server = servers[engine]
             for count in clients:
                 before = load_average()
-                result = load(ports[engine], count, seconds, mix)
-                result.update(engine=engine, round=round_ + 1, load_average=before)
+                groups = {"gunicorn": lambda s=server: [s.process.pid, *s.workers()],
+                          "nodes": nodes}  # fmt: skip
+                with cpu_used(groups) as cpu:
+                    result = load(server.port, count, seconds, mix)
+                answered = max(1, result["requests"])
+                result.update(
+                    engine=engine, round=round_ + 1, load_average=before,
+                    machine_busy=cpu["machine_busy"],
+                    cpu_ms_per_request={
+                        part: 1000 * cpu[part] / answered for part in ("bench", *groups)
+                    },
+                )  # fmt: skip
+                per = result["cpu_ms_per_request"]
                 log(
                     f"  round {round_ + 1} {engine:>9} {count:>2} clients: {result['rps']:.1f} "
                     f"req/s, p50 {result['p50_ms']:.1f} p95 {result['p95_ms']:.1f} p99 "
-                    f"{result['p99_ms']:.1f} ms, {result['errors']} errors (load {before:.1f})"
+                    f"{result['p99_ms']:.1f} ms, {result['errors']} errors (load {before:.1f}, "
+                    f"machine busy {cpu['machine_busy']:.0%}; CPU ms/request: gunicorn "
+                    f"{per['gunicorn']:.1f}, nodes {per['nodes']:.1f}, clients {per['bench']:.1f})"
                 )
                 runs.append(result)
     return runs
@@ -187,7 +264,11 @@ def summarise(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, dict]]:
                 "errors": sum(r["errors"] for r in group),
                 **{
                     key: statistics.median(r[key] for r in group)
-                    for key in ("rps", "p50_ms", "p95_ms", "p99_ms")
+                    for key in ("rps", "p50_ms", "p95_ms", "p99_ms", "machine_busy")
+                },
+                "cpu_ms_per_request": {
+                    part: statistics.median(r["cpu_ms_per_request"][part] for r in group)
+                    for part in group[0]["cpu_ms_per_request"]
                 },
             }
             for count, group in sorted(by_clients.items())
@@ -242,8 +323,11 @@ def run(args: argparse.Namespace) -> dict:
         results["cluster_start_s"] = time.perf_counter() - cluster_started
         env = cluster.environment()
 
+        def nodes() -> list[int]:
+            return [node.pid for node in cluster.nodes if node.pid is not None]
+
         log("indexing …")
-        results["indexing"] = indexing(corpus, work, env, args.index_runs)
+        results["indexing"] = indexing(corpus, work, env, args.index_runs, nodes)
 
         log(f"serving both ({args.workers} gunicorn workers each) …")
         servers = {
@@ -269,7 +353,7 @@ def run(args: argparse.Namespace) -> dict:
             load(ports[engine], max(args.clients), args.warmup, kept)
 
         log(f"load: {args.rounds} round(s) of {args.clients} clients × {args.seconds:.0f} s …")
-        results["runs"] = load_rounds(ports, kept, args.clients, args.seconds, args.rounds)
+        results["runs"] = load_rounds(servers, nodes, kept, args.clients, args.seconds, args.rounds)
         results["summary"] = summarise(results["runs"])
         results["memory_mb"] = {
             "whoosh_workers": [w["rss_mb"] for w in servers["whoosh"].worker_memory_mb()],
@@ -298,14 +382,21 @@ def markdown(results: Mapping[str, Any]) -> str:
         f"({results['corpus']['bytes'] / 1e6:.1f} MB of JSON Lines); cluster healthy "
         f"{results['cluster_start_s']:.1f} s after its start",
         "",
-        "| indexing | runs | seconds | docs/s (median) |",
-        "|---|---:|---|---:|",
+        "| indexing | runs | seconds | docs/s (median) | CPU s: indexing process, nodes "
+        "(median) | machine busy |",
+        "|---|---:|---|---:|---:|---:|",
     ]
     for engine in ENGINES:
         runs = results["indexing"]["runs"][engine]
         seconds = ", ".join(f"{r['seconds']:.1f}" for r in runs)
         rate = statistics.median(r["docs_per_s"] for r in runs)
-        lines.append(f"| {engine} | {len(runs)} | {seconds} | {rate:,.0f} |")
+        here = statistics.median(r["cpu_s"]["bench"] for r in runs)
+        nodes = statistics.median(r["cpu_s"]["nodes"] for r in runs)
+        busy = statistics.median(r["cpu_s"]["machine_busy"] for r in runs)
+        lines.append(
+            f"| {engine} | {len(runs)} | {seconds} | {rate:,.0f} | {here:.0f}, {nodes:.0f} | "
+            f"{busy:.0%} |"
+        )
     lines += [
         "",
         f"Load: {s['rounds']} round(s) × {s['seconds']:.0f} s per engine and client count, "
@@ -326,6 +417,21 @@ def markdown(results: Mapping[str, Any]) -> str:
             f"{c['p50_ms']:.1f} / {c['p95_ms']:.1f} / {c['p99_ms']:.1f} | "
             f"{w['errors']}, {c['errors']} |"
         )
+    lines += [
+        "",
+        "CPU per request (ms, medians over the rounds) and how busy the whole machine was:",
+        "",
+        "| clients | engine | gunicorn | typesense nodes | clients | machine busy |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for count in s["clients"]:
+        for engine in ENGINES:
+            f = results["summary"][engine][count]
+            cpu = f["cpu_ms_per_request"]
+            lines.append(
+                f"| {count} | {engine} | {cpu['gunicorn']:.1f} | {cpu['nodes']:.1f} | "
+                f"{cpu['bench']:.1f} | {f['machine_busy']:.0%} |"
+            )
     mem = results["memory_mb"]
     lines += [
         "",
