@@ -221,8 +221,7 @@ def load_rounds(
     CPU each part used per request: the clients, the engine's gunicorn, the nodes."""
     runs = []
     for round_ in range(rounds):
-        for engine in ENGINES:
-            server = servers[engine]
+        for engine, server in servers.items():
             for count in clients:
                 before = load_average()
                 groups = {"gunicorn": lambda s=server: [s.process.pid, *s.workers()],
@@ -239,7 +238,7 @@ def load_rounds(
                 )  # fmt: skip
                 per = result["cpu_ms_per_request"]
                 log(
-                    f"  round {round_ + 1} {engine:>9} {count:>2} clients: {result['rps']:.1f} "
+                    f"  round {round_ + 1} {engine:>13} {count:>2} clients: {result['rps']:.1f} "
                     f"req/s, p50 {result['p50_ms']:.1f} p95 {result['p95_ms']:.1f} p99 "
                     f"{result['p99_ms']:.1f} ms, {result['errors']} errors (load {before:.1f}, "
                     f"machine busy {cpu['machine_busy']:.0%}; CPU ms/request: gunicorn "
@@ -252,7 +251,7 @@ def load_rounds(
 def summarise(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[int, dict]]:
     """Per engine and client count: medians over the rounds, errors summed."""
     out: dict[str, dict[int, dict]] = {}
-    for engine in ENGINES:
+    for engine in dict.fromkeys(run["engine"] for run in runs):
         by_clients: dict[int, list[Mapping[str, Any]]] = {}
         for run in runs:
             if run["engine"] == engine:
@@ -340,6 +339,11 @@ def run(args: argparse.Namespace) -> dict:
                        settings=env)
             ),
         }  # fmt: skip
+        if args.cluster_threads > 1:  # its workers wait on the network, not the CPU
+            servers[f"typesense-{args.cluster_threads}t"] = stack.enter_context(
+                Server(work / "no-index", args.workers, log=work / "serve-threads.log",
+                       settings=env, threads=args.cluster_threads)
+            )  # fmt: skip
         ports = {engine: server.port for engine, server in servers.items()}
 
         log("totals, query by query …")
@@ -349,16 +353,18 @@ def run(args: argparse.Namespace) -> dict:
                 log(f"  MISMATCH {row['name']} {row['text']!r}: {row['whoosh']} {row['typesense']}")
 
         log("warming up …")
-        for engine in ENGINES:
-            load(ports[engine], max(args.clients), args.warmup, kept)
+        for port in ports.values():
+            load(port, max(args.clients), args.warmup, kept)
 
         log(f"load: {args.rounds} round(s) of {args.clients} clients × {args.seconds:.0f} s …")
         results["runs"] = load_rounds(servers, nodes, kept, args.clients, args.seconds, args.rounds)
         results["summary"] = summarise(results["runs"])
         results["memory_mb"] = {
-            "whoosh_workers": [w["rss_mb"] for w in servers["whoosh"].worker_memory_mb()],
-            "typesense_workers": [w["rss_mb"] for w in servers["typesense"].worker_memory_mb()],
-            "typesense_nodes": [resident_mb(node.pid) for node in cluster.nodes],
+            **{
+                f"{engine} workers": [w["rss_mb"] for w in server.worker_memory_mb()]
+                for engine, server in servers.items()
+            },
+            "typesense nodes": [resident_mb(node.pid) for node in cluster.nodes],
         }
     results["machine"]["load_average_end"] = load_average()
     results["minutes"] = (time.perf_counter() - started) / 60
@@ -366,6 +372,15 @@ def run(args: argparse.Namespace) -> dict:
 
 
 # --- the report -------------------------------------------------------------------
+
+
+def label(engine: str, workers: int) -> str:
+    """``typesense-8t`` → "cluster, 2 workers × 8 threads" (the table's words)."""
+    name, _, threads = engine.partition("-")
+    threads = threads.rstrip("t") or "1"
+    plural = "" if threads == "1" else "s"
+    served = "Whoosh" if name == "whoosh" else "cluster"
+    return f"{served}, {workers} workers × {threads} thread{plural}"
 
 
 def markdown(results: Mapping[str, Any]) -> str:
@@ -404,43 +419,41 @@ def markdown(results: Mapping[str, Any]) -> str:
         + ", ".join(f"`{text}` ({name})" for name, text in results["mix"]["dropped"])
         + f"; {len(results['mix']['kept'])} queries kept.",
         "",
-        "| clients | whoosh req/s | cluster req/s | cluster ÷ whoosh | whoosh p50 / p95 / p99 ms "
-        "| cluster p50 / p95 / p99 ms | errors (whoosh, cluster) |",
-        "|---:|---:|---:|---:|---:|---:|---|",
+        "| clients | served by | req/s | ÷ whoosh | p50 ms | p95 ms | p99 ms | requests | errors |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    whoosh, cluster = results["summary"]["whoosh"], results["summary"]["typesense"]
+    summary = results["summary"]
     for count in s["clients"]:
-        w, c = whoosh[count], cluster[count]
-        lines.append(
-            f"| {count} | {w['rps']:.1f} | {c['rps']:.1f} | {c['rps'] / w['rps']:.2f}× | "
-            f"{w['p50_ms']:.1f} / {w['p95_ms']:.1f} / {w['p99_ms']:.1f} | "
-            f"{c['p50_ms']:.1f} / {c['p95_ms']:.1f} / {c['p99_ms']:.1f} | "
-            f"{w['errors']}, {c['errors']} |"
-        )
+        for engine, figures in summary.items():
+            f = figures[count]
+            ratio = f["rps"] / summary["whoosh"][count]["rps"]
+            lines.append(
+                f"| {count} | {label(engine, s['workers'])} | {f['rps']:.1f} | {ratio:.2f}× | "
+                f"{f['p50_ms']:.1f} | {f['p95_ms']:.1f} | {f['p99_ms']:.1f} | "
+                f"{f['requests']:,} | {f['errors']} |"
+            )
     lines += [
         "",
         "CPU per request (ms, medians over the rounds) and how busy the whole machine was:",
         "",
-        "| clients | engine | gunicorn | typesense nodes | clients | machine busy |",
+        "| clients | served by | gunicorn | typesense nodes | clients | machine busy |",
         "|---:|---|---:|---:|---:|---:|",
     ]
     for count in s["clients"]:
-        for engine in ENGINES:
-            f = results["summary"][engine][count]
+        for engine, figures in summary.items():
+            f = figures[count]
             cpu = f["cpu_ms_per_request"]
             lines.append(
-                f"| {count} | {engine} | {cpu['gunicorn']:.1f} | {cpu['nodes']:.1f} | "
-                f"{cpu['bench']:.1f} | {f['machine_busy']:.0%} |"
+                f"| {count} | {label(engine, s['workers'])} | {cpu['gunicorn']:.1f} | "
+                f"{cpu['nodes']:.1f} | {cpu['bench']:.1f} | {f['machine_busy']:.0%} |"
             )
-    mem = results["memory_mb"]
     lines += [
         "",
-        "Resident memory after the runs (MB): Whoosh's gunicorn workers "
-        + ", ".join(f"{v:.0f}" for v in mem["whoosh_workers"])
-        + "; the cluster's gunicorn workers "
-        + ", ".join(f"{v:.0f}" for v in mem["typesense_workers"])
-        + "; the three typesense-server nodes "
-        + ", ".join(f"{v:.0f}" for v in mem["typesense_nodes"])
+        "Resident memory after the runs (MB): "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{v:.0f}" for v in values)
+            for name, values in results["memory_mb"].items()
+        )
         + ".",
         "",
         "| query | text | whoosh total | cluster total | verdict |",
@@ -474,6 +487,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="A/B rounds of the load")
     parser.add_argument("--index-runs", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per engine")
+    parser.add_argument(
+        "--cluster-threads", type=int, default=8,
+        help="also serve the cluster with this many threads per worker (0: not)",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write every figure here")
     return parser.parse_args(argv)
 

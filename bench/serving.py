@@ -76,8 +76,9 @@ class Server:
     limit: the load is the point), stopped by its own pid (its process group only
     when it ignores SIGTERM). ``settings`` are added to that clean environment: a
     backend's (``DOSSIER_BACKEND`` and the cluster's), so a run never inherits a
-    caller's by accident. gunicorn's error log goes to ``log``; the access log (a
-    line per request) is discarded.
+    caller's by accident. ``threads`` per worker is ``dossier serve``'s default
+    unless given. gunicorn's error log goes to ``log``; the access log (a line per
+    request) is discarded.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class Server:
         log: Path | None = None,
         *,
         settings: Mapping[str, str] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.port = free_port()
         dossier = Path(sys.executable).with_name("dossier")
@@ -97,7 +99,8 @@ class Server:
         self.log = open(log or os.devnull, "ab")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [*command, "serve", "--index", str(index), "--host", HOST,
-             "--port", str(self.port), "--workers", str(workers)],
+             "--port", str(self.port), "--workers", str(workers),
+             *(["--threads", str(threads)] if threads else [])],
             stdout=subprocess.DEVNULL, stderr=self.log, cwd=REPO, env=env,
             start_new_session=True,
         )  # fmt: skip

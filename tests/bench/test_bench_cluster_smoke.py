@@ -70,6 +70,7 @@ def test_cluster_benchmark_measures_both_engines(
     completed = subprocess.run(
         [sys.executable, str(SCRIPT), "--articles", "150", "--data", str(tmp_path / "no-data"),
          "--seconds", "1", "--warmup", "0.5", "--clients", "1", "--rounds", "1",
+         "--cluster-threads", "2",
          "--work", str(tmp_path / "work"), "--json", str(out)],
         capture_output=True, text=True, cwd=REPO, env=env, timeout=300, check=False,
     )  # fmt: skip
@@ -78,6 +79,7 @@ def test_cluster_benchmark_measures_both_engines(
     for engine in ("whoosh", "typesense"):
         (build,) = results["indexing"]["runs"][engine]
         assert build["documents"] == 150 and build["docs_per_s"] > 0, engine
+    for engine in ("whoosh", "typesense", "typesense-2t"):
         figures = results["summary"][engine]["1"]
         assert figures["requests"] > 0 and figures["errors"] == 0, (engine, figures)
         assert 0 < figures["p50_ms"] <= figures["p99_ms"], engine
@@ -87,4 +89,4 @@ def test_cluster_benchmark_measures_both_engines(
     assert sum(v == "same" for v in verdicts.values()) >= 20
     assert all(row["typesense"]["backend"] == "typesense" for row in results["totals"]
                if row["typesense"]["status"] == 200)  # fmt: skip
-    assert "| 1 |" in completed.stdout  # the table for RESULTS.md was printed
+    assert "| 1 | cluster, 2 workers × 2 threads |" in completed.stdout  # the RESULTS.md table
