@@ -89,8 +89,8 @@ bench-stream: $(VENV)/.installed-bench
 
 # Whoosh against a fresh local 3-node Typesense cluster (issue 16): indexing rate and the
 # JSON API at 1, 8 and 32 clients on ARTICLES generated articles, engines alternating
-# (about 15 minutes); figures for bench/RESULTS.md. Needs only the cluster extra (no
-# baselines). CLUSTER_BENCH_ARGS="--rounds 3 --index-runs 2" etc. (bench/cluster.py -h).
+# (about 18 minutes on a loaded 2-core machine); figures for bench/RESULTS.md. Needs
+# only the cluster extra. CLUSTER_BENCH_ARGS="--rounds 3 --index-runs 2" etc. (-h).
 ARTICLES ?= 20000
 bench-cluster: $(VENV)/.installed-cluster
 	$(BIN)/python bench/cluster.py --articles $(ARTICLES) $(CLUSTER_BENCH_ARGS)
