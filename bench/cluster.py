@@ -7,9 +7,12 @@ One generated corpus (``generate.py``, from the shared data when present) is
 indexed into a Whoosh index and into a fresh 3-node cluster started by
 ``tests/cluster/harness.py``, both through ``indexer.cluster.backend`` as
 ``dossier index`` does, and timed. Both are then served by a real
-``dossier serve`` (gunicorn) and loaded with the same JSON API query mix at
-each client count, engines alternating (Whoosh, cluster, Whoosh, cluster ...),
-so a burst of load from other jobs on the machine falls on both.
+``dossier serve`` (gunicorn; the cluster also with more threads per worker,
+since its workers wait on the network) and loaded with the same JSON API query
+mix at each client count, round after round (Whoosh, cluster, Whoosh, cluster
+...), so a burst of load from other jobs on the machine falls on both. The CPU
+each part used (indexing process, gunicorn, nodes, clients; from /proc) is
+recorded too: on a shared machine it is steadier than wall time.
 
 The cluster refuses words with ``*``, ``?`` or ``~`` (501, by design: README,
 "Running on a Typesense cluster"), so the load mix drops those queries for both
