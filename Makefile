@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install dev index run cluster test test-slow eval eval-dates eval-duplicates lint format bench bench-stream clean
+.PHONY: install dev index run cluster test test-slow eval eval-dates eval-duplicates lint format bench bench-stream bench-cluster clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -86,6 +86,14 @@ bench: $(VENV)/.installed-bench
 # tens of minutes; GIGABYTES=3 by default, STREAM_ARGS=--gzip for a .jsonl.gz.
 bench-stream: $(VENV)/.installed-bench
 	$(BIN)/python bench/stream_memory.py --gigabytes $(or $(GIGABYTES),3) $(STREAM_ARGS)
+
+# Whoosh against a fresh local 3-node Typesense cluster (issue 16): indexing rate and the
+# JSON API at 1, 8 and 32 clients on ARTICLES generated articles, engines alternating
+# (about 18 minutes on a loaded 2-core machine); figures for bench/RESULTS.md. Needs
+# only the cluster extra. CLUSTER_BENCH_ARGS="--rounds 3 --index-runs 2" etc. (-h).
+ARTICLES ?= 20000
+bench-cluster: $(VENV)/.installed-cluster
+	$(BIN)/python bench/cluster.py --articles $(ARTICLES) $(CLUSTER_BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -173,11 +173,12 @@ def write_results(results: Any, out: Path, plot: Path) -> str:
 
 # Sections other scripts write, at the end of the file, in this order: the engine's
 # before/after (bench/ab.py), bench/views.py's, the hand-measured streaming figures
-# (bench/stream_memory.py), bench/suggest.py's.
+# (bench/stream_memory.py), bench/cluster.py's, bench/suggest.py's.
 KEPT_STARTS = (
     "\n## Columnar engine",
     "\n## Analyst views",
     "\n## Streaming",
+    "\n## Whoosh vs a 3-node Typesense cluster",
     "\n" + SUGGEST_MARKER,
 )
 

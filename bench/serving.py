@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,20 +74,33 @@ class Server:
 
     Started in its own session with the ``DOSSIER_*`` environment cleared (no rate
     limit: the load is the point), stopped by its own pid (its process group only
-    when it ignores SIGTERM). gunicorn's error log goes to ``log``; the access log
-    (a line per request) is discarded.
+    when it ignores SIGTERM). ``settings`` are added to that clean environment: a
+    backend's (``DOSSIER_BACKEND`` and the cluster's), so a run never inherits a
+    caller's by accident. ``threads`` per worker is ``dossier serve``'s default
+    unless given. gunicorn's error log goes to ``log``; the access log (a line per
+    request) is discarded.
     """
 
-    def __init__(self, index: Path, workers: int = 2, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        index: Path,
+        workers: int = 2,
+        log: Path | None = None,
+        *,
+        settings: Mapping[str, str] | None = None,
+        threads: int | None = None,
+    ) -> None:
         self.port = free_port()
         dossier = Path(sys.executable).with_name("dossier")
         command = [str(dossier)] if dossier.exists() else [sys.executable, "-m", "indexer"]
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
         env["DOSSIER_RATE_LIMIT"] = "0"
+        env.update(settings or {})
         self.log = open(log or os.devnull, "ab")  # noqa: SIM115 (closed in stop())
         self.process = subprocess.Popen(
             [*command, "serve", "--index", str(index), "--host", HOST,
-             "--port", str(self.port), "--workers", str(workers)],
+             "--port", str(self.port), "--workers", str(workers),
+             *(["--threads", str(threads)] if threads else [])],
             stdout=subprocess.DEVNULL, stderr=self.log, cwd=REPO, env=env,
             start_new_session=True,
         )  # fmt: skip
