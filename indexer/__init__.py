@@ -3,6 +3,7 @@
 The public surface is small on purpose; everything else is internal.
 """
 
+from indexer.analysis.language import preload_analysis
 from indexer.index.writing import IndexReport, build_index, delete_documents
 from indexer.model import (
     DocumentNotFoundError,
@@ -37,5 +38,6 @@ __all__ = [
     "delete_documents",
     "engine_hit_json",
     "organizations_json",
+    "preload_analysis",
     "search_result_json",
 ]

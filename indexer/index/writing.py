@@ -34,6 +34,7 @@ from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
+from indexer.analysis.language import analysis_signature
 from indexer.index.columnar import install_companion_writer, sync_companions
 from indexer.index.schema import build_schema, document_fields
 from indexer.index.store import IndexStore
@@ -50,9 +51,10 @@ from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import BuildInterrupted, Document, IncompleteIndexError, IndexUnavailableError
 
-PIPELINE_VERSION = "4"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "5"  # bump when cleaning/analysis changes, to re-index everything
 # 3: dates only from datelines (with provenance), mojibake repaired, every language
 # 4: stories (near-duplicates, ingest.duplicates)
+# 5: Turkish words keyed by their lemma where simplemma's tables know them
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,
@@ -164,7 +166,12 @@ def build_index(
     gaz = Gazetteer.load(gazetteer)
     # The schema's field names are part of the salt too: a document indexed before a
     # field existed is re-indexed rather than left without it.
-    salt = checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz))
+    salt = checksum(
+        PIPELINE_VERSION,
+        analysis_signature(),
+        *sorted(build_schema().names()),
+        _gazetteer_digest(gaz),
+    )
     with store.writer_lock(wait) as stale_writer, _stop_on_signals(Path(index_dir)):
         if stale_writer is not None:
             report.problems.append(
