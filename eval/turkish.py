@@ -222,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         per_topic[analysis] = {**form_topics, **category_topics}
         recall, precision = recall_precision(forms, condensed)
         rows.append((analysis, form_figures, recall, precision, category_figures, seconds))
-        print(f"{analysis}: forms MAP {form_figures['MAP']:.4f} recall {recall:.3f} "
-              f"precision {precision:.3f}; categories MAP {category_figures['MAP']:.4f} "
+        print(f"{analysis}: forms MAP {form_figures['MAP']:.4f} recall {recall:.4g} "
+              f"precision {precision:.4g}; categories MAP {category_figures['MAP']:.4f} "
               f"({seconds:.0f} s to index)", flush=True)  # fmt: skip
     language.set_turkish_analysis(language.TURKISH_ANALYSIS)
     table = format_table(rows, forms, categories) + "\n\n" + topic_changes(per_topic)
