@@ -99,7 +99,10 @@ CACHE_CONTROL: dict[str, str] = {
     "exports.export_csv": "no-cache",
     "exports.export_jsonl": "no-cache",
     "pages.search": "no-cache",
-    "pages.search_post": "no-store",  # a POST: the address does not name the search
+    # A POST: the address does not name the search, and the page holds the reader's
+    # text; kept by the browser only, so its Back button returns to it (no-store would
+    # make it ask to send the form again).
+    "pages.search_post": "private, no-cache",
     "api.search_post": "no-store",
     "pages.document": "no-cache",
     "organizations.organizations": "no-cache",

@@ -122,13 +122,14 @@ class SearchLinks:
         return self._link(args)
 
     def document(self, doc_id: str) -> str:
-        """The document page, carrying the search along for marks and the way back
-        (a posted search's query too long to carry: the page marks nothing then)."""
+        """The document page, carrying the search along for marks and the way back.
+        A posted search cannot be carried (its query is too long for an address), and
+        its filters alone would make a "Back to results" link to other results: the
+        page then gets nothing, and the browser's Back returns to the results."""
         base = document_url(doc_id)
-        args = self._args()
         if self.posted:
-            args.poplist("q")
-        query = urlencode(list(args.items(multi=True)))
+            return base
+        query = urlencode(list(self._args().items(multi=True)))
         return f"{base}?{query}" if query else base
 
     def hidden_fields(self, *leave_out: str) -> list[tuple[str, str]]:

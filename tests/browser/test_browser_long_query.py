@@ -76,6 +76,15 @@ def test_the_box_posts_a_pasted_article_and_the_page_keeps_working(
     assert tab.hit_ids() == [hit["id"] for hit in narrowed["hits"]]
     assert "(selected, follow to remove)" in page.locator("#facet-lang + ul").inner_text()
 
+    # An article, then the browser's Back: the posted results again, not a request to
+    # send the form again.
+    with page.expect_navigation():
+        page.locator(".hits .hit-title a").first.click()
+    assert "/documents/" in page.url
+    with page.expect_navigation():
+        page.go_back()
+    assert tab.hit_ids() == [hit["id"] for hit in narrowed["hits"]]
+
     # A short query typed on that page goes by address again (bookmarkable).
     box = page.get_by_role("combobox", name="Search the archive")
     box.fill("harbour")

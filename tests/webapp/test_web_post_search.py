@@ -52,8 +52,9 @@ LONG_RUSSIAN = "".join(f"{RUSSIAN}Заседание номер {n}. " for n in 
 
 @pytest.fixture
 def long_client(make_app) -> FlaskClient:
-    """The app at the default query limit (10,000 characters)."""
-    app: Flask = make_app(MAX_QUERY_CHARS=10_000)
+    """The app at the default query limit (10,000 characters); no search time limit,
+    since a loaded test machine is no reason to fail (speed is measured in bench/)."""
+    app: Flask = make_app(MAX_QUERY_CHARS=10_000, SEARCH_TIMEOUT_MS=0)
     return app.test_client()
 
 
@@ -186,14 +187,14 @@ BUTTON = re.compile(r'<button type="submit" form="posted-search" formaction="([^
 def _page(long_client: FlaskClient, query: str, **fields: str) -> str:
     response = long_client.post("/", data={"q": query, **fields})
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-cache"
     return response.get_data(as_text=True)
 
 
 def test_the_page_posts_a_long_query_and_holds_it_once_per_form(long_client) -> None:
     page = _page(long_client, LONG_RUSSIAN)
     assert 'id="posted-search"' in page and 'method="post"' in page
-    assert "/documents/ru-forum" in page
+    assert 'href="/documents/ru-forum"' in page  # nothing of the search: no wrong way back
     assert "Searched for the most telling words" in page
     # Every link that keeps the search is a button of the posted form; none carries
     # the query in an address, and feeds and exports (addresses) are not offered.
@@ -278,6 +279,7 @@ def gunicorn(index_dir: Path, repo: Path) -> Iterator[str]:
         f"serve(Path({str(index_dir)!r}), '127.0.0.1', {port}, workers=1)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOSSIER_")}
+    env["DOSSIER_SEARCH_TIMEOUT_MS"] = "0"  # speed is measured in bench/, not here
     process = subprocess.Popen(
         [sys.executable, "-c", code], cwd=repo, env=env, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
