@@ -168,9 +168,9 @@ def _turkish_lemmas() -> Any:  # simplemma's dictionary strategy (simplemma is u
 
 
 def preload_analysis() -> None:
-    """Load what the first Turkish word would (the lemma tables, ~0.5 s): a server
-    calls it before forking its workers, so they share the tables and no first
-    search of a worker pays for them inside its time limit."""
+    """Load what the first Turkish word would (the lemma tables, ~0.5 s): a search
+    service does when it opens, so no first search pays for it inside its time limit,
+    and a server before forking its workers, so they share the tables."""
     if turkish_analysis() != SNOWBALL:
         turkish_lemma("seçim")
 
