@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install dev index run cluster test test-slow eval eval-dates eval-duplicates lint format bench bench-stream bench-cluster clean
+.PHONY: install dev index run cluster test test-slow eval eval-dates eval-duplicates eval-turkish lint format bench bench-stream bench-cluster clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -71,6 +71,11 @@ eval: $(VENV)/.installed-eval
 # dates dropped, plus the undated ones for false dates (eval/DATES.md).
 eval-dates: install
 	$(BIN)/python eval/dates.py
+
+# Turkish index keys on TTC-3600 of ../shared/data: Snowball against simplemma's lemma
+# tables, on judged inflected-word and category topics (eval/TURKISH.md).
+eval-turkish: $(VENV)/.installed-eval
+	$(BIN)/python eval/turkish.py
 
 # Stories (near-duplicates) found on BBC News and AG News of ../shared/data, exact
 # copies checked to collapse, a sample of pairs to check by eye (eval/DUPLICATES.md).

@@ -3,6 +3,7 @@
 The public surface is small on purpose; everything else is internal.
 """
 
+from indexer.analysis.language import preload_analysis
 from indexer.cluster.backend import Service, open_service
 from indexer.index.writing import IndexReport, build_index, delete_documents
 from indexer.model import (
@@ -42,5 +43,6 @@ __all__ = [
     "engine_hit_json",
     "open_service",
     "organizations_json",
+    "preload_analysis",
     "search_result_json",
 ]

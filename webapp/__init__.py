@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.routing import PathConverter
 
 from indexer.model import LANGUAGE_FACET, LANGUAGE_NAMES, ORGANIZATION_FACET, SORTS, YEAR_FACET
 
 from .errors import register_error_handlers
+from .links import ADDRESS_LIMIT
+from .request_body import check_body_size
 from .safety import RateLimiter, add_security_headers, clean_marked, without_bidi_controls
 from .wire import request_problem
 
@@ -51,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["organization_facet"] = ORGANIZATION_FACET
     app.jinja_env.globals["year_facet"] = YEAR_FACET
     app.jinja_env.tests["web_url"] = _is_web_url
+    app.jinja_env.globals["address_limit"] = ADDRESS_LIMIT  # longer, a search form posts
 
     per_minute = app.config["RATE_LIMIT"]
     limiter = RateLimiter(per_minute) if per_minute else None
@@ -62,13 +65,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if problem is not None:
             raise problem
         if request.method == "OPTIONS" and request.url_rule is not None:
-            # 204 and the methods this address answers; no CORS headers (none configured).
-            methods = sorted(request.url_rule.methods or ())
+            # 204 and the methods this address answers (GET and POST may be two
+            # rules of one address); no CORS headers unless CORS_ORIGINS is set.
+            adapter = app.create_url_adapter(request)
+            methods = sorted(adapter.allowed_methods() if adapter else ())
             answer = Response(status=204, headers={"Allow": ", ".join(methods)})
             del answer.headers["Content-Type"]  # no body, so no type
             return answer
-        if request.content_length and request.content_length > app.config["MAX_CONTENT_LENGTH"]:
-            raise RequestEntityTooLarge()
+        check_body_size(request, app.config["MAX_CONTENT_LENGTH"])
         if limiter is not None and request.endpoint not in RATE_LIMIT_EXEMPT:
             wait = limiter.acquire(request.remote_addr or "unknown")
             if wait:

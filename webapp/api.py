@@ -7,14 +7,17 @@ errors.py in the one JSON error shape.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.datastructures import MultiDict
 
 from indexer.model import FACETS, IndexUnavailableError, ParameterError
 
 from .conventions import link_header, search_page_links
 from .openapi import openapi_document
 from .params import has_filters, parse_search_request
+from .request_body import json_search_args
 from .serialize import document_json, search_json, stats_json
 from .service import get_service
+from .wire import MAX_REQUEST_LINE
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 _FILTERS = ", ".join([*(facet.param for facet in FACETS), "from", "to"])
@@ -22,7 +25,22 @@ _FILTERS = ", ".join([*(facet.param for facet in FACETS), "from", "to"])
 
 @bp.get("/search")
 def search() -> Response:
-    search_request = parse_search_request(request.args, current_app.config)
+    return _search(request.args)
+
+
+@bp.post("/search")
+def search_post() -> Response:
+    """The same search with its parameters in a JSON body: for a query too long for
+    an address (a pasted article). Not cached: the address does not name the search."""
+    response = _search(json_search_args(request))
+    response.headers["Cache-Control"] = "no-store"
+    if len(response.headers.get("Link", "")) > MAX_REQUEST_LINE:
+        del response.headers["Link"]  # addresses too long to follow (the body keeps them)
+    return response
+
+
+def _search(args: MultiDict[str, str]) -> Response:
+    search_request = parse_search_request(args, current_app.config)
     if not search_request.query and not has_filters(search_request):
         raise ParameterError(
             f"Give a query in q, or at least one filter ({_FILTERS}) to browse.", parameter="q"

@@ -99,6 +99,11 @@ CACHE_CONTROL: dict[str, str] = {
     "exports.export_csv": "no-cache",
     "exports.export_jsonl": "no-cache",
     "pages.search": "no-cache",
+    # A POST: the address does not name the search, and the page holds the reader's
+    # text; kept by the browser only, so its Back button returns to it (no-store would
+    # make it ask to send the form again).
+    "pages.search_post": "private, no-cache",
+    "api.search_post": "no-store",
     "pages.document": "no-cache",
     "organizations.organizations": "no-cache",
     "organizations.organization": "no-cache",
@@ -219,8 +224,10 @@ def allow_origins(response: Response) -> Response:
     response.headers["Access-Control-Expose-Headers"] = EXPOSED
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since"
+        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Content-Type, If-None-Match, If-Modified-Since"  # Content-Type: POST /api/search
+        )
         response.headers["Access-Control-Max-Age"] = "600"
     return response
 

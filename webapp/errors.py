@@ -2,14 +2,14 @@
 message a person can act on, as JSON under /api/ and as a page elsewhere.
 
 The JSON shape is ``{"error": {"status": 404, "message": "..."}}`` for every
-status (400, 404, 405, 413, 414, 429, 431, 500, 503), including the requests
+status (400, 404, 405, 413, 414, 415, 429, 431, 500, 503), including the requests
 gunicorn itself refuses (``worker.py``); a test pins it.
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from indexer.model import (
     DocumentNotFoundError,
@@ -28,6 +28,7 @@ TITLES: dict[int, str] = {
     405: "Method not allowed",
     413: "Request too large",
     414: "Address too long",
+    415: "Unsupported body type",
     431: "Request headers too large",
     429: "Too many requests",
     500: "Internal error",
@@ -48,9 +49,13 @@ MESSAGES: dict[int, str] = {
 ERRORS: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "A parameter or the query is malformed; the message says which."),
     404: ("NotFound", "No such document or address."),
-    405: ("MethodNotAllowed", "Only GET (and HEAD) are answered."),
+    405: (
+        "MethodNotAllowed",
+        "The address does not answer this method; Allow lists those it does.",
+    ),
     413: ("PayloadTooLarge", "The query (or request body) is longer than the limit."),
     414: ("URITooLong", "The request line (address and query) is longer than 8,000 bytes."),
+    415: ("UnsupportedMediaType", "The request body is not of the type the address reads."),
     429: ("TooManyRequests", "The client's rate limit is spent; see Retry-After."),
     431: ("HeaderFieldsTooLarge", "More than 100 header fields, or one over 8,190 bytes."),
     500: ("InternalError", "An unexpected failure on the server."),
@@ -98,13 +103,17 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
 
 def _http_message(error: HTTPException) -> str:
     status = error.code or 500
-    if status == 400 and error.description:
+    generic = error.description == RequestEntityTooLarge.description  # werkzeug's own 413
+    if status in _OWN_MESSAGES and error.description and not generic:
         return error.description
     template = MESSAGES.get(status, error.description or TITLES.get(status, "Error"))
     methods = getattr(error, "valid_methods", None) or ["GET"]
     allowed = " and ".join(m for m in methods if m not in {"HEAD", "OPTIONS"}) or "GET"
     retry_after = getattr(error, "retry_after", None) or 60
     return template.format(allowed=allowed, retry_after=retry_after)
+
+
+_OWN_MESSAGES = frozenset({400, 413, 415})  # their descriptions say what to change
 
 
 def _handle_http(error: HTTPException) -> Response:

@@ -16,17 +16,37 @@ from werkzeug.datastructures import MultiDict
 from indexer.model import DEFAULT_SORT, FACETS, FACETS_BY_NAME, SearchRequest
 
 from .params import request_args
+from .wire import MAX_REQUEST_LINE
+
+# The longest request line a page lets the browser make: the server's limit less room
+# for what a link adds (a facet value, a page number). Longer, the page posts instead.
+ADDRESS_LIMIT = MAX_REQUEST_LINE - 512
 
 
 class SearchLinks:
-    """URL builder for one search request, used by the templates."""
+    """URL builder for one search request, used by the templates.
+
+    ``posted`` is true when the search's own address would be too long (a pasted
+    article): its links then leave the query out, and the templates make them
+    buttons of one form (``posted-search``) that holds the query and posts it to
+    the link's address, so the page works without JavaScript and holds the long
+    text once instead of in every link.
+    """
 
     def __init__(self, request: SearchRequest, default_per_page: int) -> None:
         self.request = request
         self.default_per_page = default_per_page
+        own = self._url(self._args())
+        self.posted = len(f"GET {own} HTTP/1.1") > ADDRESS_LIMIT
 
     def _args(self) -> MultiDict[str, str]:
         return request_args(self.request, self.default_per_page)
+
+    def _link(self, args: MultiDict[str, str]) -> str:
+        """The search page with ``args``; without this search's query when it is posted."""
+        if self.posted and args.get("q") == self.request.query:
+            args.poplist("q")
+        return self._url(args)
 
     @staticmethod
     def _url(args: MultiDict[str, str], endpoint: str = "pages.search", **values: Any) -> str:
@@ -48,7 +68,7 @@ class SearchLinks:
         for inner in FACETS:
             if inner.within == facet:
                 args.poplist(inner.param)  # months only make sense inside the years chosen
-        return self._url(args)
+        return self._link(args)
 
     def sort(self, sort: str) -> str:
         args = self._args()
@@ -56,7 +76,7 @@ class SearchLinks:
         args.poplist("sort")
         if sort != DEFAULT_SORT:
             args["sort"] = sort
-        return self._url(args)
+        return self._link(args)
 
     def versions(self, story: str) -> str:
         """The same search showing every version of one story ("N more versions")."""
@@ -64,33 +84,33 @@ class SearchLinks:
         args.poplist("page")
         args["story"] = story
         args["collapse"] = "none"
-        return self._url(args)
+        return self._link(args)
 
     def without_story(self) -> str:
         args = self._args()
         for param in ("page", "story", "collapse"):
             args.poplist(param)
-        return self._url(args)
+        return self._link(args)
 
     def page(self, number: int) -> str:
         args = self._args()
         args.poplist("page")
         if number != 1:
             args["page"] = str(number)
-        return self._url(args)
+        return self._link(args)
 
     def query(self, query: str) -> str:
         """The same filters with another query (the "did you mean" link)."""
         args = self._args()
         args.poplist("page")
         args["q"] = query
-        return self._url(args)
+        return self._link(args)
 
     def without_dates(self) -> str:
         args = self._args()
         for param in ("page", "from", "to"):
             args.poplist(param)
-        return self._url(args)
+        return self._link(args)
 
     def without_filters(self) -> str:
         """Keep only the query and the sort order."""
@@ -99,11 +119,16 @@ class SearchLinks:
             args["q"] = self.request.query
         if self.request.sort != DEFAULT_SORT:
             args["sort"] = self.request.sort
-        return self._url(args)
+        return self._link(args)
 
     def document(self, doc_id: str) -> str:
-        """The document page, carrying the search along for marks and the way back."""
+        """The document page, carrying the search along for marks and the way back.
+        A posted search cannot be carried (its query is too long for an address), and
+        its filters alone would make a "Back to results" link to other results: the
+        page then gets nothing, and the browser's Back returns to the results."""
         base = document_url(doc_id)
+        if self.posted:
+            return base
         query = urlencode(list(self._args().items(multi=True)))
         return f"{base}?{query}" if query else base
 
@@ -113,6 +138,10 @@ class SearchLinks:
         for param in ("page", *leave_out):
             args.poplist(param)
         return list(args.items(multi=True))
+
+    def link_fields(self, *leave_out: str) -> list[tuple[str, str]]:
+        """``hidden_fields`` for a link's address: without a posted search's query."""
+        return self.hidden_fields(*leave_out, *(("q",) if self.posted else ()))
 
 
 def document_url(doc_id: str) -> str:

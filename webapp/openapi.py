@@ -22,6 +22,7 @@ from indexer.model import (
 
 from .errors import ERRORS
 from .openapi_views import add_views
+from .search_post_openapi import add_search_post
 from .suggest_openapi import suggest_paths, suggest_schemas
 
 _NULLABLE_STRING = {"type": ["string", "null"]}
@@ -393,4 +394,5 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             "responses": _error_responses(),
         },
     }
+    add_search_post(document, _responses)  # POST /api/search: search_post_openapi.py
     return add_views(document, config)  # organizations, export, feeds: openapi_views.py

@@ -1,7 +1,9 @@
 """HTML pages: the search page and the document page.
 
 Server-rendered, and complete without JavaScript: every control is a link or
-a GET form, so the URL always holds the whole search.
+a GET form, so the URL holds the whole search. A query too long for an
+address (a pasted article) is sent as a form (``POST /``) instead: its page's
+controls are then buttons of one form holding the query (links.SearchLinks).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from indexer.model import (
 from .errors import status_of
 from .links import SearchLinks, page_numbers, search_url
 from .params import SEARCH_PARAMS, has_filters, parse_search_request
+from .request_body import form_search_args
 from .service import get_service
 from .timeline import search_timeline
 
@@ -40,9 +43,23 @@ def _error_page(error: ParameterError | QueryError, query: str) -> tuple[str, in
 @bp.get("/")
 def search() -> str | tuple[str, int]:
     """Landing page without a query; results, facets and paging with one."""
-    raw_query = request.args.get("q", "")
+    return _search_page(request.args)
+
+
+@bp.post("/")
+def search_post() -> str | tuple[str, int]:
+    """The same page for a search sent as a form: a query too long for an address.
+
+    No CSRF token: a search changes nothing and reads nothing private (no
+    cookies, no accounts), so a forged one only costs the rate limit.
+    """
+    return _search_page(form_search_args(request))
+
+
+def _search_page(args: MultiDict[str, str]) -> str | tuple[str, int]:
+    raw_query = args.get("q", "")
     try:
-        search_request = parse_search_request(request.args, current_app.config)
+        search_request = parse_search_request(args, current_app.config)
     except ParameterError as error:
         return _error_page(error, raw_query)
     service = get_service()

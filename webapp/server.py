@@ -22,6 +22,8 @@ from typing import Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from indexer import preload_analysis
+
 from . import create_app
 from .wire import GUNICORN_LIMITS
 
@@ -105,6 +107,7 @@ def serve(
         flush=True,
     )
     options = gunicorn_options(host, port, workers, threads)
+    preload_analysis()  # the Turkish lemma tables, once, shared by the forked workers
     # gunicorn's control socket (for gunicornc) defaults to one path per user, so a
     # second server would take it over and stopping either would delete it: each
     # server gets its own, in a private directory (mode 0700) removed when it stops.

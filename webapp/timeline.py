@@ -161,7 +161,7 @@ def search_timeline(result: SearchResult, links: SearchLinks) -> Timeline:
         if unit == MONTH:
             return links.toggle(MONTH, value)
         start, end = decade_bounds(value)
-        pairs = [*links.hidden_fields("from", "to", YEAR, MONTH), ("from", start), ("to", end)]
+        pairs = [*links.link_fields("from", "to", YEAR, MONTH), ("from", start), ("to", end)]
         return f"{url_for('pages.search')}?{urlencode(pairs)}"
 
     def chosen(unit: str, value: str) -> bool:

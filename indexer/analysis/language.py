@@ -120,7 +120,79 @@ def stem_word(word: str, lang: str) -> str:
     """Normalized and stemmed form of one word (only normalized for a neutral language)."""
     algorithm = spec_for(lang).stemmer
     normalized = normalize_word(word, lang)
+    if lang == "tr" and turkish_analysis() != SNOWBALL:
+        return turkish_key(normalized)
     return _stemmer(algorithm).stemWord(normalized) if algorithm else normalized
+
+
+# --- Turkish index keys: Snowball, or the lemma tables of simplemma (eval/TURKISH.md) ---
+#
+# Snowball Turkish under-stems case chains (seçimlerde, seçim) and merges unrelated
+# words (seçim, seçti). simplemma ships Turkish lemma tables in its wheel (read from
+# the package, nothing downloaded); the low-memory tables cost ~20 MB a process
+# instead of ~110 MB, and every word's key is cached in the word table below.
+SNOWBALL = "snowball"  # Snowball stem of every word (the analysis before lemmas)
+LEMMA = "lemma"  # the tables' lemma where they know the word, else the word as it is
+LEMMA_SNOWBALL = "lemma+snowball"  # the lemma where known, else the Snowball stem
+STEMMED_LEMMA = "snowball(lemma)"  # the Snowball stem of the lemma (of the word if unknown)
+TURKISH_ANALYSES = (SNOWBALL, LEMMA, LEMMA_SNOWBALL, STEMMED_LEMMA)
+TURKISH_ANALYSIS = LEMMA_SNOWBALL  # the shipped choice: it measured best (eval/TURKISH.md)
+_turkish_choice = [TURKISH_ANALYSIS]
+
+
+def turkish_analysis() -> str:
+    return _turkish_choice[0]
+
+
+def analysis_signature() -> str:
+    """What an index's terms depend on beyond the code version: part of every
+    document's checksum, so an index analysed otherwise is re-indexed."""
+    return f"tr={turkish_analysis()}"
+
+
+def set_turkish_analysis(name: str) -> None:
+    """Choose the Turkish index key (eval/turkish.py compares them on one corpus);
+    an index must be built and searched with the same choice."""
+    if name not in TURKISH_ANALYSES:
+        raise ValueError(f"{name!r} is not one of {', '.join(TURKISH_ANALYSES)}")
+    _turkish_choice[0] = name
+    _WORDS["tr"].clear()
+
+
+@lru_cache(maxsize=1)
+def _turkish_lemmas() -> Any:  # simplemma's dictionary strategy (simplemma is untyped here)
+    from simplemma.strategies import DictionaryLookupStrategy
+    from simplemma.strategies.default import LOW_MEMORY_DICTIONARY_FACTORY
+
+    return DictionaryLookupStrategy(LOW_MEMORY_DICTIONARY_FACTORY)
+
+
+def preload_analysis() -> None:
+    """Load what the first Turkish word would (the lemma tables, ~0.5 s): a search
+    service does when it opens, so no first search pays for it inside its time limit,
+    and a server before forking its workers, so they share the tables."""
+    if turkish_analysis() != SNOWBALL:
+        turkish_lemma("seçim")
+
+
+def turkish_lemma(normalized: str) -> str | None:
+    """The lemma simplemma's Turkish tables give a normalized word, or None if unknown."""
+    lemma = _turkish_lemmas().get_lemma(normalized, "tr")
+    return casefold_turkic(lemma) if isinstance(lemma, str) and lemma else None
+
+
+def turkish_key(normalized: str, analysis: str | None = None) -> str:
+    """The Turkish field's term for a normalized word under ``analysis``."""
+    analysis = analysis or turkish_analysis()
+    stem = _stemmer("turkish").stemWord
+    if analysis == SNOWBALL:
+        return str(stem(normalized))
+    lemma = turkish_lemma(normalized)
+    if analysis == LEMMA:
+        return lemma or normalized
+    if analysis == LEMMA_SNOWBALL:
+        return lemma or str(stem(normalized))
+    return str(stem(lemma or normalized))
 
 
 _GERMAN_JOINT = re.compile(r"(?<=[^aeiouäöü]s)|(?<=ungs)|(?<=heits)|(?<=keits)")
@@ -164,6 +236,8 @@ def word_terms(word: str, lang: str) -> tuple[str, tuple[str, ...]]:
             found = (normalized, ())
         elif algorithm is None:
             found = (normalized, (normalized,))
+        elif lang == "tr" and turkish_analysis() != SNOWBALL:
+            found = (normalized, (turkish_key(normalized),))
         else:
             stem = _stemmer(algorithm).stemWord
             heads = compound_heads(normalized, lang)

@@ -34,6 +34,7 @@ from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
+from indexer.analysis.language import analysis_signature
 from indexer.index.columnar import install_companion_writer, sync_companions
 from indexer.index.schema import build_schema, document_fields
 from indexer.index.store import IndexStore
@@ -50,9 +51,10 @@ from indexer.ingest.duplicates import StoryAssigner, signature
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import BuildInterrupted, Document, IncompleteIndexError, IndexUnavailableError
 
-PIPELINE_VERSION = "4"  # bump when cleaning/analysis changes, to re-index everything
+PIPELINE_VERSION = "5"  # bump when cleaning/analysis changes, to re-index everything
 # 3: dates only from datelines (with provenance), mojibake repaired, every language
 # 4: stories (near-duplicates, ingest.duplicates)
+# 5: Turkish words keyed by their lemma where simplemma's tables know them
 WRITER_MEMORY_MB = 256
 # A fresh generation is written in segments, each sorted in memory: one segment
 # for everything makes Whoosh spill its posting pool to disk and merge it back,
@@ -386,11 +388,11 @@ def gone_documents(
 
 
 def run_salt(gaz: Gazetteer, *extra: str) -> str:
-    """What every document's checksum is salted with: the pipeline version, the schema's
+    """What every document's checksum is salted with: the pipeline version, the analysis, the schema's
     field names and the gazetteer (a change in any re-indexes everything), and ``extra``
     (a backend's own layout)."""
-    return checksum(PIPELINE_VERSION, *sorted(build_schema().names()), _gazetteer_digest(gaz),
-                    *extra)  # fmt: skip
+    return checksum(PIPELINE_VERSION, analysis_signature(), *sorted(build_schema().names()),
+                    _gazetteer_digest(gaz), *extra)  # fmt: skip
 
 
 def _input_bytes(paths: list[Path], follow_links: bool = False) -> int:

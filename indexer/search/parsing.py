@@ -38,6 +38,7 @@ from indexer.analysis.language import (
     folded_term,
     is_stopword,
     normalize_word,
+    preload_analysis,
     stem_word,
 )
 from indexer.analysis.tokens import WORD_PATTERN, words
@@ -233,6 +234,9 @@ class QueryCompiler:
         self.limits = limits
         self.telling_words = TELLING_WORDS  # words a long query keeps (eval varies it)
         self._parser = _parser()
+        # Every query is read in Turkish too (and the gazetteer's aliases with it): load
+        # the Turkish lemma tables now, not inside the first search's time limit.
+        preload_analysis()
 
     def compile(self, text: str, reader: IndexReader) -> CompiledQuery:
         # A lone surrogate (valid in a Python string, not in UTF-8) cannot be an index term.

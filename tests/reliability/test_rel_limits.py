@@ -186,9 +186,14 @@ def test_expensive_queries_do_not_take_a_real_server_down(kit, big_vocabulary_in
     assert {s for q, s in results if q in ("*", "a*", "ab*", "*ab")} == {400}
 
     assert _raw(port, "GET", "/api/search?q=" + "a" * 9000)[0] in (400, 414)
-    status, body = _raw(port, "GET", "/api/search?q=city", b"x" * 70_000)
+    over = b"x" * (DEFAULTS["MAX_CONTENT_LENGTH"] + 1)
+    status, body = _raw(port, "GET", "/api/search?q=city", over)
     assert status == 413, body[:200]
-    status, body = _raw(port, "POST", "/api/search?q=city", b"q=city")
+    status, body = _raw(port, "POST", "/api/search", over)
+    assert status == 413, body[:200]
+    status, body = _raw(port, "POST", "/api/search?q=city", b"q=city")  # not JSON
+    assert status == 415 and json.loads(body)["error"]["status"] == 415
+    status, body = _raw(port, "PUT", "/api/search?q=city", b"q=city")
     assert status == 405 and json.loads(body)["error"]["status"] == 405
     status, body = _raw(port, "GET", "/api/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
