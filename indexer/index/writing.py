@@ -388,9 +388,9 @@ def gone_documents(
 
 
 def run_salt(gaz: Gazetteer, *extra: str) -> str:
-    """What every document's checksum is salted with: the pipeline version, the analysis, the schema's
-    field names and the gazetteer (a change in any re-indexes everything), and ``extra``
-    (a backend's own layout)."""
+    """What every document's checksum is salted with: the pipeline version, the analysis,
+    the schema's field names and the gazetteer (a change in any re-indexes everything),
+    and ``extra`` (a backend's own layout)."""
     return checksum(PIPELINE_VERSION, analysis_signature(), *sorted(build_schema().names()),
                     _gazetteer_digest(gaz), *extra)  # fmt: skip
 
