@@ -63,6 +63,11 @@ class CollectionGone(ClusterError):
     """The cluster collection searched is gone (a rebuild swapped it out and dropped it)."""
 
 
+class IncompleteAnswer(ClusterError):
+    """The cluster's answer to a write lacked lines: whether it was applied is unknown, so
+    the (idempotent) write is sent again."""
+
+
 class IndexLockedError(DossierError):
     """Another process is writing to the index."""
 

@@ -22,7 +22,13 @@ import typesense
 from typesense import exceptions as ts
 
 from indexer.cluster.config import ClusterConfig
-from indexer.model import ClusterError, CollectionGone, DocumentNotFoundError, ParameterError
+from indexer.model import (
+    ClusterError,
+    CollectionGone,
+    DocumentNotFoundError,
+    IncompleteAnswer,
+    ParameterError,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -33,10 +39,6 @@ MAX_BACKOFF_S = 4.0
 # The client warns, per collection touched, about Typesense 30 APIs Dossier never calls.
 CLIENT_WARNINGS = r".* is deprecated on v30\+"
 warnings.filterwarnings("ignore", message=CLIENT_WARNINGS, category=DeprecationWarning)
-
-
-class IncompleteAnswer(Exception):
-    """The cluster's answer to a write lacked lines: whether it was applied is unknown."""
 
 
 _TRANSIENT = (IncompleteAnswer, ts.ServiceUnavailable, ts.ServerError, ts.Timeout,
