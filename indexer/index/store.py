@@ -39,6 +39,9 @@ LOCK_FILE = "writer.lock"
 GENERATION_PREFIX = "gen-"
 
 
+OPEN_ATTEMPTS = 5  # a commit replaced mid-open is retried (readers during commits)
+
+
 class IndexStore:
     """One index directory: find, create, swap and clean up generations."""
 
@@ -64,10 +67,21 @@ class IndexStore:
             raise IndexUnavailableError(
                 f"no index at {self.root}: build one with `dossier index --index {self.root}`"
             )
-        try:
-            return whoosh_index.open_dir(str(current))
-        except Exception as exc:  # whoosh raises assorted errors for damaged files
-            raise IndexUnavailableError(f"the index at {current} cannot be opened: {exc}") from exc
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                return whoosh_index.open_dir(str(current))
+            except FileNotFoundError:
+                # A writer committed between Whoosh listing the commits and reading the
+                # newest one, and removed it: the next listing finds the newer commit.
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise IndexUnavailableError(
+                        f"the index at {current} kept changing while it was opened"
+                    ) from None
+            except Exception as exc:  # whoosh raises assorted errors for damaged files
+                raise IndexUnavailableError(
+                    f"the index at {current} cannot be opened: {exc}"
+                ) from exc
+        raise AssertionError("unreachable")
 
     def new_generation(self) -> tuple[Path, Index]:
         self.root.mkdir(parents=True, exist_ok=True)
