@@ -49,6 +49,7 @@ import numpy as np
 from whoosh.index import Index
 from whoosh.reading import IndexReader
 
+from indexer.index.store import process_alive
 from indexer.index.whoosh_internals import (
     PostingSink,
     install_posting_sink,
@@ -488,12 +489,4 @@ def _writer_alive(temp_name: str) -> bool:
         pid = int(temp_name.split(".")[-2])
     except (ValueError, IndexError):
         return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid != os.getpid() and process_alive(pid)

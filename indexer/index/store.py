@@ -169,7 +169,7 @@ class IndexStore:
 
     def _locked_message(self, fd: int) -> str:
         holder = _pid(os.pread(fd, 32, 0))
-        if holder is not None and not _alive(holder):
+        if holder is not None and not process_alive(holder):
             # The writer is gone but the lock is held: by processes it started
             # (a version of Dossier whose workers outlived it).
             return (
@@ -188,7 +188,8 @@ def _pid(raw: bytes) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (one this user may not signal counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
