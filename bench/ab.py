@@ -3,6 +3,7 @@
     python bench/ab.py --before /work/main               # the 36k real corpus
     python bench/ab.py --before /work/main --size 300000 # a generated corpus
     python bench/ab.py --size 1000000 --rounds 3         # this version alone (no --before)
+    python bench/ab.py --index DIR --rounds 3            # an index built elsewhere
 
 Builds (once, kept under --work) the corpus and an index with *this*
 checkout's code, then starts ``worker.py serve dossier`` from this checkout
@@ -54,15 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=0, help="generated articles (0: real data)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument(
+        "--index", type=Path, default=None, help="an index already built (e.g. by stream_memory)"
+    )
     args = parser.parse_args(argv)
     settings = bench_run.parse_args(["--work", str(args.work)])
-    if args.size:
+    if args.index is not None:
+        if not (args.index / "CURRENT").exists():
+            parser.error(f"{args.index} holds no Dossier index (no CURRENT)")
+        index = args.index
+    elif args.size:
         corpus, orgs = bench_run.prepare_generated(settings, args.size, f"gen{args.size}", seed=7)
         index = args.work / "ab" / f"dossier-gen{args.size}"
     else:
         corpus, orgs, _ = bench_run.prepare_base(settings)
         index = args.work / "ab" / "dossier-base"
-    if not (index / "CURRENT").exists():
+    if args.index is None and not (index / "CURRENT").exists():
         bench_run.log(f"building {index}")
         built = bench_run.run_worker(
             "build", "dossier", str(index), str(corpus), str(orgs), str(settings.procs)
@@ -74,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     latencies: dict[str, list[list[float]]] = {s.engine: [] for s in sides}
     totals: dict[str, list[int]] = {}
     rss: dict[str, float] = {}
+    resident: dict[str, dict[str, float]] = {}
     try:
         for side in sides:
             side.run_pass()  # warm up
@@ -83,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 latencies[side.engine].append(result["latencies_ms"])
                 totals[side.engine] = [a["total"] for a in result["answers"]]
                 rss[side.engine] = result["peak_rss_mb"]
+                resident[side.engine] = result.get("resident", {})
     finally:
         for side in sides:
             side.close()
@@ -91,11 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         flat = [ms for one in passes for ms in one]
         summary[label] = bench_run.latency_summary(flat)
         summary[label]["peak_rss_mb"] = rss[label]
+        summary[label]["resident"] = resident[label]
         summary[label]["per_query"] = [
             sorted(one[i] for one in passes)[len(passes) // 2] for i in range(len(MIX))
         ]
     report = {
-        "size": args.size or "real",
+        "size": str(args.index) if args.index else args.size or "real",
         "rounds": args.rounds,
         "summary": summary,
         "same_totals": len(set(map(tuple, totals.values()))) == 1,
@@ -106,6 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:7s} p50 {figures['p50_ms']:7.2f}  p95 {figures['p95_ms']:7.2f}  "
             f"p99 {figures['p99_ms']:7.2f} ms  peak RSS {figures['peak_rss_mb']:.0f} MB"
         )
+        now = figures["resident"]
+        if now:
+            print(
+                f"        resident after the last pass {now.get('rss_mb', 0):.0f} MB: "
+                f"{now.get('anon_mb', 0):.0f} MB its own, {now.get('file_mb', 0):.0f} MB "
+                "mapped index files (page cache, shared by every worker)"
+            )
     if "before" in summary:
         a, b = summary["after"], summary["before"]
         print(
@@ -117,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for query, after in zip(MIX, summary["after"]["per_query"], strict=True):
             print(f"  {query.name:18s} {after:7.1f} ms")
-    out = args.work / f"ab-{args.size or 'real'}.json"
+    args.work.mkdir(parents=True, exist_ok=True)
+    out = args.work / f"ab-{args.index.name if args.index else args.size or 'real'}.json"
     out.write_text(json.dumps(report, indent=1))
     return 0
 

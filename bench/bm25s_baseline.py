@@ -2,6 +2,7 @@
 
     python bench/bm25s_baseline.py                 # the 36k real corpus (bench/ab.py's)
     python bench/bm25s_baseline.py --size 300000   # a generated corpus
+    python bench/bm25s_baseline.py --corpus DIR --index DIR --out FILE   # bench/run.py's
 
 bm25s ("eager sparse scoring": every term's BM25 precomputed into a scipy
 sparse matrix, a query is a sum of its terms' rows) is the published anchor
@@ -43,29 +44,14 @@ def or_words(text: str) -> list[str]:
     return found
 
 
-def main(argv: list[str] | None = None) -> int:
+def compare(corpus: Path, index: Path, rounds: int) -> dict:
+    """bm25s and Dossier alternating on ``corpus`` (bm25s indexes it here) and
+    Dossier's built ``index``: latency summaries, per-query medians, bm25s's build."""
     import bm25s
 
     from indexer import SearchLimits, SearchRequest, SearchService
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=0, help="generated articles (0: real data)")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
-    args = parser.parse_args(argv)
-    settings = bench_run.parse_args(["--work", str(args.work)])
-    if args.size:
-        corpus, orgs = bench_run.prepare_generated(settings, args.size, f"gen{args.size}", seed=7)
-        index = args.work / "ab" / f"dossier-gen{args.size}"
-    else:
-        corpus, orgs, _ = bench_run.prepare_base(settings)
-        index = args.work / "ab" / "dossier-base"
-    if not (index / "CURRENT").exists():
-        bench_run.run_worker(
-            "build", "dossier", str(index), str(corpus), str(orgs), str(settings.procs)
-        )
     queries = [(q, or_words(q.text)) for q in MIX if "*" not in q.text and or_words(q.text)]
-
     started, rss_before = time.perf_counter(), peak_rss_mb()
     ids, texts = [], []
     for record, _ in baseline_rows(corpus, None):
@@ -89,9 +75,9 @@ def main(argv: list[str] | None = None) -> int:
                                 snippets=False)  # fmt: skip
         return len(service.search(request).hits)
 
-    sides = {"bm25s": [], "dossier": []}
+    sides: dict[str, list[float]] = {"bm25s": [], "dossier": []}
     per_query: dict[str, dict[str, list[float]]] = {name: {} for name in sides}
-    for round_ in range(args.rounds + 1):  # the first round warms up
+    for round_ in range(rounds + 1):  # the first round warms up
         for q, words in queries:
             order = ["bm25s", "dossier"] if round_ % 2 else ["dossier", "bm25s"]
             for side in order:
@@ -105,29 +91,58 @@ def main(argv: list[str] | None = None) -> int:
                     sides[side].append(ms)
                     per_query[side].setdefault(q.name, []).append(ms)
     service.close()
-    summary = {name: bench_run.latency_summary(ms) for name, ms in sides.items()}
-    report = {
-        "size": args.size or "real",
+    return {
         "queries": len(queries),
-        "rounds": args.rounds,
+        "rounds": rounds,
         "bm25s_build": built,
-        "summary": summary,
+        "summary": {name: bench_run.latency_summary(ms) for name, ms in sides.items()},
         "per_query_median_ms": {
             name: {k: sorted(v)[len(v) // 2] for k, v in found.items()}
             for name, found in per_query.items()
         },
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
-    for name, figures in summary.items():
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=0, help="generated articles (0: real data)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--work", type=Path, default=REPO / "var" / "bench")
+    parser.add_argument("--corpus", type=Path, help="with --index: this corpus and built index")
+    parser.add_argument("--index", type=Path, help="Dossier's index of --corpus")
+    parser.add_argument("--out", type=Path, help="the JSON report (default WORK/bm25s-SIZE.json)")
+    args = parser.parse_args(argv)
+    if (args.corpus is None) != (args.index is None):
+        parser.error("--corpus and --index go together")
+    if args.corpus is not None:
+        corpus, index = args.corpus, args.index
+    else:
+        settings = bench_run.parse_args(["--work", str(args.work)])
+        if args.size:
+            corpus, orgs = bench_run.prepare_generated(
+                settings, args.size, f"gen{args.size}", seed=7
+            )
+            index = args.work / "ab" / f"dossier-gen{args.size}"
+        else:
+            corpus, orgs, _ = bench_run.prepare_base(settings)
+            index = args.work / "ab" / "dossier-base"
+        if not (index / "CURRENT").exists():
+            bench_run.run_worker(
+                "build", "dossier", str(index), str(corpus), str(orgs), str(settings.procs)
+            )
+    report = {"size": args.size or "real", **compare(corpus, index, args.rounds)}
+    for name, figures in report["summary"].items():
         print(f"{name:8s} p50 {figures['p50_ms']:7.2f}  p95 {figures['p95_ms']:7.2f}  "
               f"p99 {figures['p99_ms']:7.2f} ms")  # fmt: skip
+    built = report["bm25s_build"]
     print(f"bm25s built {built['docs']} documents in {built['seconds']:.0f} s, "
           f"+{built['peak_rss_mb_added']:.0f} MB peak RSS")  # fmt: skip
-    for q, _ in queries:
-        b = report["per_query_median_ms"]["bm25s"][q.name]
-        d = report["per_query_median_ms"]["dossier"][q.name]
-        print(f"  {q.name:18s} bm25s {b:7.2f}  dossier {d:7.2f} ms")
-    out = args.work / f"bm25s-{args.size or 'real'}.json"
+    for name, b in report["per_query_median_ms"]["bm25s"].items():
+        d = report["per_query_median_ms"]["dossier"][name]
+        print(f"  {name:18s} bm25s {b:7.2f}  dossier {d:7.2f} ms")
+    out = args.out or args.work / f"bm25s-{args.size or 'real'}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     return 0
 

@@ -162,6 +162,7 @@ def write_results(results: Any, out: Path, plot: Path) -> str:
     lines += _targets_table(results)
     lines += _indexing_table(results)
     lines += _query_tables(results)
+    lines += _bm25s_table(results)
     lines += _web_table(results)
     lines += _growth_table(results, plot)
     text = "\n".join(lines) + "\n"
@@ -310,6 +311,42 @@ def _query_tables(results: Any) -> list[str]:
         label = f"`{text}`" + (f" ({'; '.join(extras)})" if extras else "")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {hits} |")
     return [*lines, ""]
+
+
+def _bm25s_table(results: Any) -> list[str]:
+    """bm25s beside Dossier on the mix's any-word queries (bench/bm25s_baseline.py)."""
+    report = getattr(results, "bm25s", None) or {}
+    if report.get("error"):
+        return ["## bm25s (any-word queries, no facets)", "", f"Failed: `{report['error']}`", ""]
+    if not report.get("summary"):
+        return []
+    lines = [
+        f"## bm25s (any-word queries, no facets): {report['queries']} queries × "
+        f"{report['rounds']} rounds, alternating in one process",
+        "",
+        "The mix's queries without a prefix, their words joined by OR (phrases as their",
+        "words), top page × per_page ids, no filters and no snippets: what bm25s (eager",
+        "sparse scoring with scipy) can answer. Dossier still counts its facets and",
+        "searches every language's fields and the folded field.",
+        "",
+        "| engine | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for side in ("dossier", "bm25s"):
+        s = report["summary"][side]
+        lines.append(f"| {side} | {s['p50_ms']:.2f} | {s['p95_ms']:.2f} | {s['p99_ms']:.2f} |")
+    d, b = report["summary"]["dossier"], report["summary"]["bm25s"]
+    built = report["bm25s_build"]
+    lines += [
+        "",
+        f"Dossier ÷ bm25s: p50 {fmt_ratio(ratio(d['p50_ms'], b['p50_ms']))}, "
+        f"p95 {fmt_ratio(ratio(d['p95_ms'], b['p95_ms']))}. bm25s indexed "
+        f"{built['docs']:,} articles in {built['seconds']:.0f} s "
+        f"(+{built['peak_rss_mb_added']:.0f} MB peak memory, in memory only: no stored "
+        "fields, no incremental updates).",
+        "",
+    ]
+    return lines
 
 
 def _web_table(results: Any) -> list[str]:

@@ -78,6 +78,7 @@ class Results:
     per_query: dict = field(default_factory=dict)  # engine -> query name -> median ms
     totals: dict = field(default_factory=dict)  # engine -> query name -> total hits
     web: dict = field(default_factory=dict)
+    bm25s: dict = field(default_factory=dict)  # bench/bm25s_baseline.py on the base corpus
     growth: list = field(default_factory=list)  # one entry per (size)
     growth_failed: list = field(default_factory=list)
     seconds: float = 0.0
@@ -207,6 +208,24 @@ def query_rounds(indexes: dict[str, Path], rounds: int) -> tuple[dict, dict, dic
     finally:
         for w in workers.values():
             w.close()
+
+
+def bm25s_baseline(corpus: Path, index: Path, settings: Settings) -> dict:
+    """bench/bm25s_baseline.py in a process of its own on the base corpus and Dossier's
+    one-process build; a failure is reported in the results, not fatal to the run."""
+    out = settings.work / "bm25s-base.json"
+    completed = subprocess.run(
+        [PYTHON, str(BENCH / "bm25s_baseline.py"), "--corpus", str(corpus),
+         "--index", str(index), "--rounds", str(settings.rounds), "--out", str(out)],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )  # fmt: skip
+    if completed.returncode != 0:
+        log(f"  bm25s baseline failed: {completed.stderr.strip()[-300:]}")
+        return {"error": completed.stderr.strip()[-500:]}
+    report = json.loads(out.read_text())
+    for side, s in report["summary"].items():
+        log(f"  {side:8} p50 {s['p50_ms']:7.2f} ms  p95 {s['p95_ms']:7.2f}")
+    return report
 
 
 def web_bench(index: Path, settings: Settings) -> dict:
@@ -362,6 +381,10 @@ def run(settings: Settings) -> Results:
     for name in ENGINES:
         s = summary[name]
         log(f"  {name:8} p50 {s['p50_ms']:7.2f} ms  p95 {s['p95_ms']:7.2f}  p99 {s['p99_ms']:7.2f}")
+
+    # bm25s beside Dossier where it applies (OR queries, no facets), on the same corpus.
+    log("bm25s baseline (any-word queries, no facets) …")
+    results.bm25s = bm25s_baseline(corpus, idx / "dossier-p1", settings)
 
     # Web.
     if settings.clients:

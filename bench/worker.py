@@ -32,6 +32,23 @@ def peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
+def resident_mb() -> dict[str, float]:
+    """Resident memory now (Linux ``/proc/self/status``), split into this process's own
+    (anonymous) pages and file-backed ones: the memory-mapped index files, page cache
+    that every web worker on the machine shares rather than holds."""
+    fields = {"VmRSS": "rss_mb", "RssAnon": "anon_mb", "RssFile": "file_mb", "VmHWM": "hwm_mb"}
+    found: dict[str, float] = {}
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                key, _, value = line.partition(":")
+                if key in fields:
+                    found[fields[key]] = int(value.split()[0]) / 1024
+    except OSError:
+        pass
+    return found
+
+
 def _orgs(value: str) -> Path | None:
     return Path(value) if value not in ("", "-") else None
 
@@ -101,6 +118,7 @@ def serve(name: str, index: str) -> None:
                 "latencies_ms": latencies,
                 "answers": answers,
                 "peak_rss_mb": peak_rss_mb(),
+                "resident": resident_mb(),
                 "median_ms": statistics.median(latencies),
             }
         )

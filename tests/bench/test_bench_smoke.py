@@ -36,7 +36,7 @@ def _require(module: str) -> None:
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    for module in ("tantivy", "matplotlib"):
+    for module in ("tantivy", "matplotlib", "bm25s"):
         _require(module)
     work = tmp_path_factory.mktemp("bench")
     completed = subprocess.run(
@@ -103,10 +103,19 @@ def test_web_runs_had_requests_and_no_errors(quick_run: dict) -> None:
     assert quick_run["web"]["worker_memory"], "no gunicorn worker found"
 
 
+def test_bm25s_baseline_timed_the_same_queries_as_dossier(quick_run: dict) -> None:
+    report = quick_run["bm25s"]
+    assert "error" not in report, report.get("error")
+    assert report["bm25s_build"]["docs"] == quick_run["corpus"]["documents"]
+    for side in ("bm25s", "dossier"):
+        assert report["summary"][side]["n"] == report["queries"] * report["rounds"]
+        assert report["summary"][side]["p50_ms"] > 0
+
+
 def test_report_has_ratios_targets_and_plot(quick_run: dict) -> None:
     work = Path(quick_run["_work"])
     report = (work / "RESULTS.md").read_text()
-    for heading in ("## Targets", "## Indexing", "## Queries", "## Web", "## Growth"):
+    for heading in ("## Targets", "## Indexing", "## Queries", "## bm25s", "## Web", "## Growth"):
         assert heading in report
     assert "× whoosh" in report and "× fts5" in report and "× tantivy" in report
     assert len(quick_run["growth"]) == 2
