@@ -26,10 +26,17 @@ from queries import MIX
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process and of any it waited for, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+    """Peak resident memory of this process and of any it waited for, in MB.
+
+    This process's own peak is ``VmHWM``, not ``ru_maxrss``: Linux carries
+    ``ru_maxrss`` over from the parent at fork and through exec, so every worker
+    of ``bench/run.py`` read at least the runner's own size (242 MB for FTS5's
+    and Tantivy's workers alike). Children forked by a build report their own."""
+    own = resident_mb().get("hwm_mb")
+    if own is None:  # not Linux: the inherited figure is all there is
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return max(own, children)
 
 
 def resident_mb() -> dict[str, float]:
