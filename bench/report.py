@@ -346,6 +346,8 @@ def _bm25s_table(results: Any) -> list[str]:
         "fields, no incremental updates).",
         "",
     ]
+    if report.get("note"):
+        lines += [f"Note: {report['note']}.", ""]
     return lines
 
 

@@ -99,10 +99,100 @@ def similarity(first: bytes, second: bytes) -> float:
 
 StoredRows = Iterable[tuple[str, str | None, bytes | None]]  # (article id, story, signature)
 
+# LSH banding for THRESHOLD and NUM_PERM: datasketch's MinHashLSH picks these (its
+# _optimal_param, equal weights); tests/indexer/test_idx_stories.py checks they agree.
+BANDS, ROWS = 14, 9
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: a band's values mixed into one 64-bit key
+_MERGE_AT = 1 << 18  # pending band keys (in a dict) merged into the sorted arrays: ~30 MB
+
+
+class _BandIndex:
+    """LSH buckets of the indexed signatures, in sorted arrays instead of dicts of sets.
+
+    The candidates of a signature are the articles that share at least one band
+    (ROWS consecutive values) with it, exactly as datasketch's ``MinHashLSH``
+    finds them: a band's 64-bit key only finds the bucket, and the band itself
+    is then compared. datasketch keeps ~5.5 KB per article (a bytes key and a
+    set per band); this keeps 12 bytes per band and the 512-byte signature, so
+    a million articles' buckets take ~0.7 GB instead of ~5.5 GB in the indexing
+    process. New keys wait in a dict until enough of them are merged in.
+    """
+
+    def __init__(self) -> None:
+        self.sigs = np.zeros((1024, NUM_PERM), dtype=np.uint32)  # row -> signature
+        self.size = 0
+        self.alive = np.zeros(1024, dtype=bool)
+        self._keys = np.zeros(0, dtype=np.uint64)  # sorted band keys...
+        self._rows = np.zeros(0, dtype=np.int32)  # ...and the row of each
+        self._pending: dict[int, list[int]] = {}
+        self._pending_count = 0
+
+    @staticmethod
+    def band_keys(sig: np.ndarray) -> np.ndarray:
+        bands = sig[: BANDS * ROWS].reshape(BANDS, ROWS).astype(np.uint64)
+        keys = np.arange(1, BANDS + 1, dtype=np.uint64)  # the band's number is part of its key
+        with np.errstate(over="ignore"):
+            for column in range(ROWS):
+                keys = keys * _MULTIPLIER + bands[:, column]
+        return keys
+
+    def add(self, sig: np.ndarray) -> int:
+        if self.size == len(self.sigs):
+            self.sigs = np.concatenate([self.sigs, np.zeros_like(self.sigs)])
+            self.alive = np.concatenate([self.alive, np.zeros_like(self.alive)])
+        row = self.size
+        self.size += 1
+        self.sigs[row] = sig
+        self.alive[row] = True
+        for key in self.band_keys(sig).tolist():
+            self._pending.setdefault(key, []).append(row)
+        self._pending_count += BANDS
+        if self._pending_count >= _MERGE_AT:
+            self._merge()
+        return row
+
+    def remove(self, row: int) -> None:
+        self.alive[row] = False  # its keys go at the next merge
+
+    def _merge(self) -> None:
+        """Fold the pending keys into the sorted arrays (one copy of them, no re-sort),
+        dropping the keys of removed articles on the way."""
+        pending_keys = np.fromiter(
+            (k for k, rows in self._pending.items() for _ in rows), np.uint64, self._pending_count
+        )
+        pending_rows = np.fromiter(
+            (r for rows in self._pending.values() for r in rows), np.int32, self._pending_count
+        )
+        order = np.argsort(pending_keys, kind="stable")
+        pending_keys, pending_rows = pending_keys[order], pending_rows[order]
+        keep = self.alive[self._rows]
+        keys, rows = self._keys[keep], self._rows[keep]
+        at = np.searchsorted(keys, pending_keys, side="right")
+        self._keys, self._rows = (
+            np.insert(keys, at, pending_keys),
+            np.insert(rows, at, pending_rows),
+        )
+        self._pending, self._pending_count = {}, 0
+
+    def candidates(self, sig: np.ndarray) -> set[int]:
+        """Live rows sharing at least one whole band with ``sig``."""
+        keys = self.band_keys(sig)
+        found: set[int] = set()
+        starts = np.searchsorted(self._keys, keys, side="left")
+        ends = np.searchsorted(self._keys, keys, side="right")
+        for band, (key, start, end) in enumerate(zip(keys.tolist(), starts, ends, strict=True)):
+            rows = [*self._rows[start:end].tolist(), *self._pending.get(key, ())]
+            if not rows:
+                continue
+            lo, hi = band * ROWS, (band + 1) * ROWS
+            same = np.all(self.sigs[rows, lo:hi] == sig[lo:hi], axis=1) & self.alive[rows]
+            found.update(np.asarray(rows)[same].tolist())
+        return found
+
 
 @dataclass
 class StoryAssigner:
-    """The indexed articles' signatures and stories, and the LSH that finds candidates.
+    """The indexed articles' stories and signatures, and the LSH that finds candidates.
 
     ``load`` gives the indexed articles' rows when first needed: a run that
     changes nothing never reads them.
@@ -110,9 +200,10 @@ class StoryAssigner:
 
     load: Callable[[], StoredRows] | None = None
     stories: dict[str, str] = field(default_factory=dict)  # article id -> story id
-    signatures: dict[str, bytes] = field(default_factory=dict)
     members: dict[str, int] = field(default_factory=dict)  # story id -> articles
-    _lsh: Any = None
+    _rows: dict[str, int] = field(default_factory=dict)  # article id -> row of _bands
+    _ids: list[str] = field(default_factory=list)  # row -> article id
+    _bands: _BandIndex = field(default_factory=_BandIndex)
 
     def _loaded(self) -> None:
         if self.load is not None:
@@ -120,25 +211,21 @@ class StoryAssigner:
             for doc_id, story, sig in load():
                 self._add(doc_id, story or doc_id, sig or b"")
 
-    def _index(self) -> Any:
-        if self._lsh is None:
-            _SKETCHER.load()
-            self._lsh = _SKETCHER.lsh_class(threshold=THRESHOLD, num_perm=NUM_PERM)
-            for doc_id, sig in self.signatures.items():
-                self._lsh.insert(doc_id, self._minhash(sig), check_duplication=False)
-        return self._lsh
-
     @staticmethod
-    def _minhash(sig: bytes) -> Any:
-        return _SKETCHER.make(np.frombuffer(sig, dtype="<u4").astype(np.uint32))
+    def _array(sig: bytes) -> np.ndarray | None:
+        if len(sig) != NUM_PERM * 4:  # empty (too short) or written with another NUM_PERM
+            return None
+        return np.frombuffer(sig, dtype="<u4").astype(np.uint32)
 
     def _add(self, doc_id: str, story: str, sig: bytes) -> None:
+        if doc_id in self.stories:  # listed twice by ``load``: the last one counts
+            self.remove(doc_id)
         self.stories[doc_id] = story
         self.members[story] = self.members.get(story, 0) + 1
-        if sig:
-            self.signatures[doc_id] = sig
-            if self._lsh is not None:
-                self._lsh.insert(doc_id, self._minhash(sig), check_duplication=False)
+        values = self._array(sig)
+        if values is not None:
+            self._rows[doc_id] = self._bands.add(values)
+            self._ids.append(doc_id)
 
     def remove(self, doc_id: str) -> None:
         """Forget an article (deleted, or about to be matched again because it changed)."""
@@ -149,17 +236,20 @@ class StoryAssigner:
         self.members[story] -= 1
         if not self.members[story]:
             del self.members[story]
-        if self.signatures.pop(doc_id, None) is not None and self._lsh is not None:
-            self._lsh.remove(doc_id)
+        row = self._rows.pop(doc_id, None)
+        if row is not None:
+            self._bands.remove(row)
 
     def assign(self, doc_id: str, sig: bytes) -> str:
         """The story of a new or changed article, which is then counted in it."""
         self.remove(doc_id)
         story = None
-        if sig:
+        values = self._array(sig)
+        if values is not None:
             best = THRESHOLD
-            for other in sorted(self._index().query(self._minhash(sig))):
-                score = similarity(sig, self.signatures[other])
+            rows = self._bands.candidates(values)
+            for other, row in sorted((self._ids[row], row) for row in rows):
+                score = float(np.count_nonzero(self._bands.sigs[row] == values)) / NUM_PERM
                 if score >= best and (story is None or score > best):
                     best, story = score, other
             if story is not None:
