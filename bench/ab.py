@@ -83,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
     totals: dict[str, list[int]] = {}
     rss: dict[str, float] = {}
     resident: dict[str, dict[str, float]] = {}
+    opened = {side.engine: side.opened for side in sides}
+    for label, first in opened.items():
+        print(
+            f"{label:7s} opened in {first['open_s']:.2f} s, "
+            f"first query {first['first_query_s']:.2f} s"
+        )
     try:
         for side in sides:
             side.run_pass()  # warm up
@@ -110,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": args.rounds,
         "summary": summary,
         "same_totals": len(set(map(tuple, totals.values()))) == 1,
+        "opened": opened,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     for label, figures in summary.items():

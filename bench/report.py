@@ -64,74 +64,84 @@ def growth_points(results: Any) -> list[dict]:
     return points
 
 
+# Plain Whoosh's p50 on the 36k mix on the machine issue 15's targets were set on
+# (bench/RESULTS.md of 2026-11-24). Whoosh's code does not change, so its p50 in a
+# run says how fast that run's machine is; absolute targets are judged on the
+# figure divided by that factor (ratios to baselines need no such correction).
+REFERENCE_WHOOSH_P50_MS = 58.01
+
+
+def machine_factor(results: Any) -> float | None:
+    """How much slower this run's machine is than the targets' (plain Whoosh p50 ratio)."""
+    whoosh = (results.query or {}).get("whoosh")
+    if not whoosh or not whoosh.get("p50_ms"):
+        return None
+    return whoosh["p50_ms"] / REFERENCE_WHOOSH_P50_MS
+
+
 def targets(results: Any) -> list[tuple[str, str, bool | None]]:
-    """(target, figure, met) rows for the issue's targets; None when not measured."""
+    """(target, figure, met) rows for issue 15's targets; None when not measured.
+
+    Latency and throughput targets are absolute, set on the reference machine:
+    each is judged on the figure scaled by ``machine_factor`` and shows both."""
     rows: list[tuple[str, str, bool | None]] = []
+    factor = machine_factor(results) or 1.0
+
+    def scaled(ms: float) -> str:
+        return f"{ms:.1f} ms" + (f" (≈ {ms / factor:.1f})" if factor != 1.0 else "")
+
     ix = results.indexing
     q = results.query
+    if "dossier" in q:
+        d50, d95 = q["dossier"]["p50_ms"], q["dossier"]["p95_ms"]
+        rows.append(("36k query p50 ≤ 3 ms (facets + snippets)", scaled(d50), d50 / factor <= 3))
+        rows.append(("36k query p95 ≤ 10 ms", scaled(d95), d95 / factor <= 10))
+    points = growth_points(results)
+    for size, limit in ((300_000, 30.0), (1_000_000, 100.0)):
+        point = next((g for g in points if g["docs"] == size), None)
+        entry = (point or {}).get("engines", {}).get("dossier")
+        if entry:
+            p95 = entry["p95_ms"]
+            rows.append(
+                (f"{size:,} query p95 ≤ {limit:.0f} ms", scaled(p95), p95 / factor <= limit)
+            )
+        else:
+            rows.append((f"{size:,} query p95 ≤ {limit:.0f} ms", "not measured in this run", None))
+    runs = {r["clients"]: r for r in (results.web or {}).get("runs", [])}
+    if 8 in runs:
+        r = runs[8]
+        rps = r["rps"] * factor
+        rows.append(
+            ("web ≥ 400 req/s at 8 clients, 36k", f"{r['rps']:.1f} req/s (≈ {rps:.0f})", rps >= 400)
+        )
+        rows.append(
+            ("web p99 ≤ 60 ms at 8 clients", scaled(r["p99_ms"]), r["p99_ms"] / factor <= 60)
+        )
+    if runs:
+        errors = sum(r["errors"] for r in runs.values())
+        rows.append(("web: zero errors", f"{errors} errors", errors == 0))
     if "dossier" in ix and "whoosh" in ix:
         d = max(ix["dossier"]["p1"]["docs_per_s"], ix["dossier"]["pN"]["docs_per_s"])
         w = ix["whoosh"]["p1"]["docs_per_s"]
         rows.append(
             (
-                "indexing ≥ 2× plain Whoosh docs/s",
+                "indexing, 36k, ≥ 1.19× plain Whoosh docs/s (no lower than before the engine)",
                 f"{d:.0f} vs {w:.0f} docs/s = {d / w:.2f}×",
-                d >= 2 * w,
+                d / w >= 1.19,
             )
         )
-    if "dossier" in q and "whoosh" in q:
-        d95, w95 = q["dossier"]["p95_ms"], q["whoosh"]["p95_ms"]
+    million = next((g for g in points if g["docs"] == 1_000_000), None)
+    resident = ((million or {}).get("engines", {}).get("dossier") or {}).get("resident_mb")
+    if resident:
         rows.append(
             (
-                "query p95 (facets + snippets) ≤ plain Whoosh p95 (no facets)",
-                f"{d95:.1f} vs {w95:.1f} ms",
-                d95 <= w95,
+                "query process (one SearchService, as a web worker) at 1M < 1 GB resident",
+                f"{resident:.0f} MB",
+                resident < 1024,
             )
         )
-        d50 = q["dossier"]["p50_ms"]
-        rows.append(("query p50 ≤ 10 ms", f"{d50:.1f} ms", d50 <= 10))
-    runs = {r["clients"]: r for r in (results.web or {}).get("runs", [])}
-    if 8 in runs:
-        r = runs[8]
-        rows.append(("web ≥ 150 req/s at 8 clients", f"{r['rps']:.1f} req/s", r["rps"] >= 150))
-        rows.append(("web p99 ≤ 150 ms at 8 clients", f"{r['p99_ms']:.0f} ms", r["p99_ms"] <= 150))
-    if runs:
-        errors = sum(r["errors"] for r in runs.values())
-        rows.append(("web: zero errors", f"{errors} errors", errors == 0))
-    memory = (results.web or {}).get("worker_memory") or []
-    if memory:
-        peak = max(m["peak_mb"] for m in memory)
-        rows.append(("one web worker's memory < 400 MB", f"peak {peak:.0f} MB", peak < 400))
-    points = growth_points(results)
-    growth = {g["docs"]: g for g in points}
-    base = points[0] if points else None
-    big = [g for g in points if g["docs"] >= 300_000]
-    if big and "dossier" in big[0]["engines"]:
-        p95 = big[0]["engines"]["dossier"]["p95_ms"]
-        rows.append((f"query p95 at {big[0]['docs']:,} ≤ 150 ms", f"{p95:.0f} ms", p95 <= 150))
     else:
-        rows.append(("query p95 at 300,000 ≤ 150 ms", "not measured in this run", None))
-    if big and big[0]["engines"].get("dossier", {}).get("peak_rss_mb"):
-        peak = big[0]["engines"]["dossier"]["peak_rss_mb"]
-        rows.append(
-            (
-                f"query process memory at {big[0]['docs']:,} < 400 MB "
-                "(one SearchService, as in a web worker)",
-                f"peak {peak:.0f} MB",
-                peak < 400,
-            )
-        )
-    if base and len(growth) > 1 and "dossier" in base["engines"]:
-        last = points[-1]
-        r0 = base["engines"]["dossier"]["docs_per_s"]
-        r1 = last["engines"].get("dossier", {}).get("docs_per_s", 0.0)
-        rows.append(
-            (
-                f"indexing rate at {last['docs']:,} within 30% of the base rate",
-                f"{r1:.0f} vs {r0:.0f} docs/s ({(r1 / r0 - 1) * 100:+.0f}%)",
-                r1 >= 0.7 * r0,
-            )
-        )
+        rows.append(("worker memory at 1M < 1 GB resident", "not measured in this run", None))
     return rows
 
 
@@ -195,7 +205,17 @@ def _kept_sections(out: Path) -> str:
 
 
 def _targets_table(results: Any) -> list[str]:
-    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    factor = machine_factor(results)
+    lines = ["## Targets", ""]
+    if factor:
+        lines += [
+            f"Issue 15's targets. This machine answers plain Whoosh's mix {factor:.2f}× as slowly "
+            f"as the machine the targets were set on (p50 {results.query['whoosh']['p50_ms']:.1f} "
+            f"against {REFERENCE_WHOOSH_P50_MS} ms): figures in brackets are divided by that "
+            "factor (throughput multiplied), and those are what is judged.",
+            "",
+        ]
+    lines += ["| target | measured | met |", "|---|---|---|"]
     for name, figure, met in targets(results):
         mark = "–" if met is None else ("yes" if met else "**no**")
         lines.append(f"| {name} | {figure} | {mark} |")
