@@ -83,7 +83,7 @@ eval-duplicates: install
 	$(BIN)/python eval/duplicates.py
 
 # Benchmarks against plain Whoosh, SQLite FTS5 and Tantivy on ../shared/data
-# (about 15 minutes): bench/RESULTS.md and bench/growth.png.
+# (about 25 minutes; an hour on a slow 2-core VM): bench/RESULTS.md and bench/growth.png.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 
