@@ -112,9 +112,10 @@ class _BandIndex:
     The candidates of a signature are the articles that share at least one band
     (ROWS consecutive values) with it, exactly as datasketch's ``MinHashLSH``
     finds them: a band's 64-bit key only finds the bucket, and the band itself
-    is then compared. datasketch keeps ~5.5 KB per article (a bytes key and a
-    set per band); this keeps 12 bytes per band and the 512-byte signature, so
-    a million articles' buckets take ~0.7 GB instead of ~5.5 GB in the indexing
+    is then compared. datasketch keeps ~5.4 KB per article (a bytes key and a
+    set per band); this keeps 12 bytes per band and the 512-byte signature,
+    ~1.7 KB an article with the assigner's tables of ids and stories, so a
+    million articles take ~1.7 GB instead of ~5.4 GB in the indexing
     process. New keys wait in a dict until enough of them are merged in.
     """
 
