@@ -103,6 +103,7 @@ StoredRows = Iterable[tuple[str, str | None, bytes | None]]  # (article id, stor
 # _optimal_param, equal weights); tests/indexer/test_idx_stories.py checks they agree.
 BANDS, ROWS = 14, 9
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: a band's values mixed into one 64-bit key
+_BLOCK = 1 << 14  # signatures per block (8 MB)
 _MERGE_AT = 1 << 18  # pending band keys (in a dict) merged into the sorted arrays: ~30 MB
 
 
@@ -120,7 +121,8 @@ class _BandIndex:
     """
 
     def __init__(self) -> None:
-        self.sigs = np.zeros((1024, NUM_PERM), dtype=np.uint32)  # row -> signature
+        # row -> signature, in blocks: growing never copies (nor briefly doubles) them
+        self._blocks: list[np.ndarray] = []
         self.size = 0
         self.alive = np.zeros(1024, dtype=bool)
         self._keys = np.zeros(0, dtype=np.uint64)  # sorted band keys...
@@ -138,12 +140,13 @@ class _BandIndex:
         return keys
 
     def add(self, sig: np.ndarray) -> int:
-        if self.size == len(self.sigs):
-            self.sigs = np.concatenate([self.sigs, np.zeros_like(self.sigs)])
+        if self.size == len(self.alive):
             self.alive = np.concatenate([self.alive, np.zeros_like(self.alive)])
+        if self.size == len(self._blocks) * _BLOCK:
+            self._blocks.append(np.zeros((_BLOCK, NUM_PERM), dtype=np.uint32))
         row = self.size
         self.size += 1
-        self.sigs[row] = sig
+        self._blocks[row // _BLOCK][row % _BLOCK] = sig
         self.alive[row] = True
         for key in self.band_keys(sig).tolist():
             self._pending.setdefault(key, []).append(row)
@@ -151,6 +154,9 @@ class _BandIndex:
         if self._pending_count >= _MERGE_AT:
             self._merge()
         return row
+
+    def signature(self, row: int) -> np.ndarray:
+        return self._blocks[row // _BLOCK][row % _BLOCK]
 
     def remove(self, row: int) -> None:
         self.alive[row] = False  # its keys go at the next merge
@@ -186,7 +192,8 @@ class _BandIndex:
             if not rows:
                 continue
             lo, hi = band * ROWS, (band + 1) * ROWS
-            same = np.all(self.sigs[rows, lo:hi] == sig[lo:hi], axis=1) & self.alive[rows]
+            bands = np.stack([self.signature(row)[lo:hi] for row in rows])
+            same = np.all(bands == sig[lo:hi], axis=1) & self.alive[rows]
             found.update(np.asarray(rows)[same].tolist())
         return found
 
@@ -250,7 +257,7 @@ class StoryAssigner:
             best = THRESHOLD
             rows = self._bands.candidates(values)
             for other, row in sorted((self._ids[row], row) for row in rows):
-                score = float(np.count_nonzero(self._bands.sigs[row] == values)) / NUM_PERM
+                score = float(np.count_nonzero(self._bands.signature(row) == values)) / NUM_PERM
                 if score >= best and (story is None or score > best):
                     best, story = score, other
             if story is not None:
