@@ -115,8 +115,8 @@ class _BandIndex:
     finds them: a band's 64-bit key only finds the bucket, and the band itself
     is then compared. datasketch keeps ~5.4 KB per article (a bytes key and a
     set per band); this keeps 12 bytes per band and the 512-byte signature,
-    ~1.7 KB an article with the assigner's tables of ids and stories, so a
-    million articles take ~1.7 GB instead of ~5.4 GB in the indexing
+    ~1.3 KB an article with the assigner's tables of ids and stories, so a
+    million articles take ~1.3 GB instead of ~5.4 GB in the indexing
     process. New keys wait in a dict until enough of them are merged in.
     """
 
