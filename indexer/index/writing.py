@@ -126,14 +126,13 @@ def _existing_documents(writer: IndexWriter) -> dict[str, tuple[str, str]]:
         reader.close()
 
 
-def _indexed_stories(writer: IndexWriter) -> list[tuple[str, str | None, bytes | None]]:
-    """The indexed articles' stories and signatures, which new articles are matched with."""
+def _indexed_stories(writer: IndexWriter) -> Iterator[tuple[str, str | None, bytes | None]]:
+    """The indexed articles' stories and signatures, which new articles are matched with
+    (one at a time: the assigner copies each signature into its own arrays)."""
     reader = writer.reader()
     try:
-        return [
-            (fields["id"], fields.get("story"), fields.get("sketch"))
-            for fields in reader.all_stored_fields()
-        ]
+        for fields in reader.all_stored_fields():
+            yield fields["id"], fields.get("story"), fields.get("sketch")
     finally:
         reader.close()
 

@@ -100,11 +100,11 @@ def similarity(first: bytes, second: bytes) -> float:
 StoredRows = Iterable[tuple[str, str | None, bytes | None]]  # (article id, story, signature)
 
 # LSH banding for THRESHOLD and NUM_PERM: datasketch's MinHashLSH picks these (its
-# _optimal_param, equal weights); tests/indexer/test_idx_stories.py checks they agree.
+# _optimal_param, equal weights); tests/indexer/test_idx_story_buckets.py checks they agree.
 BANDS, ROWS = 14, 9
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # odd: a band's values mixed into one 64-bit key
 _BLOCK = 1 << 14  # signatures per block (8 MB)
-_MERGE_AT = 1 << 18  # pending band keys (in a dict) merged into the sorted arrays: ~30 MB
+_MERGE_AT = 1 << 18  # pending band keys (in a dict) merged into the sorted arrays: ~45 MB
 
 
 class _BandIndex:
@@ -155,9 +155,6 @@ class _BandIndex:
             self._merge()
         return row
 
-    def signature(self, row: int) -> np.ndarray:
-        return self._blocks[row // _BLOCK][row % _BLOCK]
-
     def remove(self, row: int) -> None:
         self.alive[row] = False  # its keys go at the next merge
 
@@ -172,8 +169,11 @@ class _BandIndex:
         )
         order = np.argsort(pending_keys, kind="stable")
         pending_keys, pending_rows = pending_keys[order], pending_rows[order]
-        keep = self.alive[self._rows]
-        keys, rows = self._keys[keep], self._rows[keep]
+        keys, rows = self._keys, self._rows
+        self._keys = self._rows = np.zeros(0, dtype=np.uint64)  # no third copy at the peak
+        keep = self.alive[rows]
+        if not keep.all():
+            keys, rows = keys[keep], rows[keep]
         at = np.searchsorted(keys, pending_keys, side="right")
         self._keys, self._rows = (
             np.insert(keys, at, pending_keys),
@@ -181,21 +181,36 @@ class _BandIndex:
         )
         self._pending, self._pending_count = {}, 0
 
-    def candidates(self, sig: np.ndarray) -> set[int]:
-        """Live rows sharing at least one whole band with ``sig``."""
+    def signatures(self, rows: np.ndarray) -> np.ndarray:
+        """The signatures of ``rows`` (a len(rows) × NUM_PERM array), one gather per block."""
+        out = np.empty((len(rows), NUM_PERM), dtype=np.uint32)
+        blocks = rows // _BLOCK
+        for block in np.unique(blocks).tolist():
+            at = blocks == block
+            out[at] = self._blocks[block][rows[at] % _BLOCK]
+        return out
+
+    def candidates(self, sig: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Live rows sharing at least one whole band with ``sig`` (sorted), and their
+        signatures: the buckets' rows gathered once, every band compared at once."""
         keys = self.band_keys(sig)
-        found: set[int] = set()
         starts = np.searchsorted(self._keys, keys, side="left")
         ends = np.searchsorted(self._keys, keys, side="right")
-        for band, (key, start, end) in enumerate(zip(keys.tolist(), starts, ends, strict=True)):
-            rows = [*self._rows[start:end].tolist(), *self._pending.get(key, ())]
-            if not rows:
-                continue
-            lo, hi = band * ROWS, (band + 1) * ROWS
-            bands = np.stack([self.signature(row)[lo:hi] for row in rows])
-            same = np.all(bands == sig[lo:hi], axis=1) & self.alive[rows]
-            found.update(np.asarray(rows)[same].tolist())
-        return found
+        parts = [
+            self._rows[start:end] for start, end in zip(starts, ends, strict=True) if end > start
+        ]
+        pending = [row for key in keys.tolist() for row in self._pending.get(key, ())]
+        if pending:
+            parts.append(np.asarray(pending, dtype=np.int32))
+        if not parts:
+            return np.zeros(0, dtype=np.int32), np.zeros((0, NUM_PERM), dtype=np.uint32)
+        rows = np.unique(np.concatenate(parts))
+        rows = rows[self.alive[rows]]
+        found = self.signatures(rows)
+        used = BANDS * ROWS
+        same = (found[:, :used].reshape(-1, BANDS, ROWS) == sig[:used].reshape(BANDS, ROWS)).all(2)
+        keep = same.any(1)
+        return rows[keep], found[keep]
 
 
 @dataclass
@@ -203,7 +218,10 @@ class StoryAssigner:
     """The indexed articles' stories and signatures, and the LSH that finds candidates.
 
     ``load`` gives the indexed articles' rows when first needed: a run that
-    changes nothing never reads them.
+    changes nothing never reads them. An article listed twice counts once (the
+    last row), and a signature of another length than NUM_PERM's (an index
+    written with other settings) is treated as none, where datasketch's LSH
+    counted the article twice or raised.
     """
 
     load: Callable[[], StoredRows] | None = None
@@ -254,14 +272,13 @@ class StoryAssigner:
         story = None
         values = self._array(sig)
         if values is not None:
-            best = THRESHOLD
-            rows = self._bands.candidates(values)
-            for other, row in sorted((self._ids[row], row) for row in rows):
-                score = float(np.count_nonzero(self._bands.signature(row) == values)) / NUM_PERM
-                if score >= best and (story is None or score > best):
-                    best, story = score, other
-            if story is not None:
-                story = self.stories[story]
+            rows, found = self._bands.candidates(values)
+            if len(rows):
+                scores = np.count_nonzero(found == values, axis=1) / NUM_PERM
+                # The most similar at or over the threshold; among equals, the first id.
+                best = scores.max()
+                if best >= THRESHOLD:
+                    story = self.stories[min(self._ids[r] for r in rows[scores == best].tolist())]
         if story is None:
             story = doc_id
             suffix = 1

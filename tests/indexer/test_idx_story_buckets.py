@@ -2,7 +2,7 @@
 
 Why: the buckets were rewritten from datasketch's dict-of-sets (~5.5 KB an
 article, most of the indexing process's memory on a large archive) to sorted
-arrays (~0.7 KB). Stories must not change: here datasketch's ``MinHashLSH``
+arrays (~1.3 KB). Stories must not change: here datasketch's ``MinHashLSH``
 itself is the reference, on signatures planted around the threshold, with
 removals and changed articles, across several merges of the arrays.
 """
@@ -104,6 +104,32 @@ def test_stories_match_datasketch_through_adds_changes_and_removals(
             )
     assert ours.stories == reference.stories and ours.members == reference.members
     assert joined > 200  # the planted copies did join stories (the test has teeth)
+
+
+def test_colliding_band_keys_still_find_only_whole_bands(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every band key folded into 7 values, buckets mix unrelated articles:
+    the band comparison after the key must leave exactly datasketch's candidates."""
+    real = duplicates._BandIndex.band_keys
+    monkeypatch.setattr(
+        duplicates._BandIndex, "band_keys", staticmethod(lambda sig: real(sig) % np.uint64(7))
+    )
+    monkeypatch.setattr(duplicates, "_MERGE_AT", BANDS * 13)
+    rng = np.random.default_rng(5)
+    ours, reference = StoryAssigner(), ReferenceAssigner()
+    for doc_id, sig in planted(rng, 300):
+        assert ours.assign(doc_id, sig.astype("<u4").tobytes()) == reference.assign(doc_id, sig)
+    assert ours.stories == reference.stories
+
+
+def test_an_article_listed_twice_or_with_a_foreign_signature_counts_once() -> None:
+    sig = np.arange(NUM_PERM, dtype=np.uint32).astype("<u4").tobytes()
+    twice = [("a", None, sig), ("a", None, sig), ("odd", None, b"\x00" * 12)]
+    assigner = StoryAssigner(lambda: twice)
+    assigner.remove("a")
+    assert "a" not in assigner.stories and "a" not in assigner.members
+    assert assigner.assign("a", sig) == "a"  # its own story again, not "a~2"
+    assert assigner.assign("b", sig) == "a"
+    assert assigner.assign("c", b"\x01" * 40) == "c"  # another length: no sketch, alone
 
 
 def test_signatures_loaded_from_the_index_are_candidates() -> None:
