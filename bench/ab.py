@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"        resident after the last pass {now.get('rss_mb', 0):.0f} MB: "
                 f"{now.get('anon_mb', 0):.0f} MB its own, {now.get('file_mb', 0):.0f} MB "
-                "mapped index files (page cache, shared by every worker)"
+                "mapped files: index and libraries (page cache, shared by every worker)"
             )
     if "before" in summary:
         a, b = summary["after"], summary["before"]
@@ -143,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         for query, after in zip(MIX, summary["after"]["per_query"], strict=True):
             print(f"  {query.name:18s} {after:7.1f} ms")
     args.work.mkdir(parents=True, exist_ok=True)
-    out = args.work / f"ab-{args.index.name if args.index else args.size or 'real'}.json"
+    label = "-".join(args.index.resolve().parts[-2:]) if args.index else args.size or "real"
+    out = args.work / f"ab-{label}.json"
     out.write_text(json.dumps(report, indent=1))
     return 0
 

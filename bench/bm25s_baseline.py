@@ -29,8 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench_run
-from engines import baseline_rows, peak_rss_mb
+from engines import baseline_rows
 from queries import MIX, pieces
+from worker import peak_rss_mb  # VmHWM: ru_maxrss starts at bench/run.py's own size
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -183,6 +183,7 @@ def query_rounds(indexes: dict[str, Path], rounds: int) -> tuple[dict, dict, dic
         latencies: dict[str, list[float]] = {name: [] for name in workers}
         by_query: dict[str, list[list[float]]] = {name: [[] for _ in MIX] for name in workers}
         peak: dict[str, float] = {}
+        resident: dict[str, dict[str, float]] = {}  # after the last pass
         order = list(workers)
         for r in range(rounds):
             for name in order[r % len(order) :] + order[: r % len(order)]:
@@ -191,8 +192,14 @@ def query_rounds(indexes: dict[str, Path], rounds: int) -> tuple[dict, dict, dic
                 for i, ms in enumerate(reply["latencies_ms"]):
                     by_query[name][i].append(ms)
                 peak[name] = reply["peak_rss_mb"]
+                resident[name] = reply.get("resident", {})
         summary = {
-            name: {**latency_summary(values), "peak_rss_mb": peak.get(name, 0.0)}
+            name: {
+                **latency_summary(values),
+                "peak_rss_mb": peak.get(name, 0.0),
+                "resident_mb": resident.get(name, {}).get("rss_mb", 0.0),
+                "anon_mb": resident.get(name, {}).get("anon_mb", 0.0),
+            }
             for name, values in latencies.items()
         }
         per_query = {
@@ -435,6 +442,8 @@ def _growth_point(docs: int, builds: dict, summary: dict, kind: str) -> dict:
                 "bytes_per_doc": builds[name]["bytes_per_doc"],
                 # the query process holds one SearchService, as a web worker does
                 "peak_rss_mb": summary[name].get("peak_rss_mb", 0.0),
+                "resident_mb": summary[name].get("resident_mb", 0.0),
+                "anon_mb": summary[name].get("anon_mb", 0.0),
             }
             for name in summary
             if name in builds

@@ -41,8 +41,8 @@ def peak_rss_mb() -> float:
 
 def resident_mb() -> dict[str, float]:
     """Resident memory now (Linux ``/proc/self/status``), split into this process's own
-    (anonymous) pages and file-backed ones: the memory-mapped index files, page cache
-    that every web worker on the machine shares rather than holds."""
+    (anonymous) pages and file-backed ones: the memory-mapped index files and the
+    shared libraries, page cache that every web worker on the machine shares."""
     fields = {"VmRSS": "rss_mb", "RssAnon": "anon_mb", "RssFile": "file_mb", "VmHWM": "hwm_mb"}
     found: dict[str, float] = {}
     try:

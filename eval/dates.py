@@ -99,10 +99,10 @@ class Outcome:
 
 
 def ahead_of_timestamp(inferred: str, article: Article) -> bool:
-    """A dateline one day after a record's timestamp (``1987-02-26T21:10``) that
-    names the day the story was filed where it was written: Reuters stamped
-    its wire in New York, so a Tokyo story of Feb 27 bears Feb 26 evening.
-    Only records with a time of day have this; a record's bare date must match."""
+    """A dateline one day after a record's timestamp (``1987-02-26T21:10``): Reuters
+    stamped its wire in New York, so a Tokyo story of Feb 27 bears Feb 26 evening,
+    and some evening copy is dated for the next morning. Counted apart from the
+    stamp's own day, never as a match of a bare record date."""
     if not article.stamped or not article.date or len(inferred) != 10 or len(article.date) != 10:
         return False
     day = dt.date.fromisoformat(article.date)
@@ -277,6 +277,23 @@ def _percent(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f} %"
 
 
+def _counterfactual_line(o: Outcome) -> str:
+    verdict = (
+        "none is misread: where a date disagrees with the timestamp, the wire's dateline "
+        "and stamp disagree"
+        if o.misread == 0 and o.stated == o.inferred
+        else f"{o.misread:,} misread"
+    )
+    return (
+        f"- **Counterfactual, {o.corpus}:** {o.inferred:,} dates inferred from "
+        f"{o.dated:,} dated articles, recall {_percent(o.recall)}. Against the wire's "
+        f"New York timestamps: {_percent(o.strict_precision)} name the stamp's day "
+        f"({o.correct:,}), {_percent(o.precision)} that day or the next ({o.ahead:,} the "
+        f"next). Against a second reading of each dateline's own words, "
+        f"{o.stated - o.misread:,} of {o.stated:,} are the day it states: {verdict}."
+    )
+
+
 def format_block(outcomes: list[Outcome], command: str) -> str:
     counterfactual = [o for o in outcomes if o.corpus == REUTERS_WITH_YEAR and o.dated]
     dated = [o for o in outcomes if o.dated and o.corpus != REUTERS_WITH_YEAR]
@@ -293,17 +310,7 @@ def format_block(outcomes: list[Outcome], command: str) -> str:
         f"{_percent(correct / checked if checked else None)}, recall "
         f"{_percent(correct / total_dated if total_dated else None)}.",
     ]
-    lines += [
-        f"- **Counterfactual, {o.corpus}:** {o.inferred:,} dates inferred from "
-        f"{o.dated:,} dated articles; precision {_percent(o.precision)} "
-        f"({o.correct:,} the record's day, {o.ahead:,} the day after its New York timestamp; "
-        f"{_percent(o.strict_precision)} the record's day exactly), recall "
-        f"{_percent(o.recall)}. Against a second reading of each dateline, "
-        f"{o.stated - o.misread:,} of {o.stated:,} inferred dates are the day it states "
-        f"({o.misread:,} misread): the wrong ones are the wire's, its dateline and "
-        "timestamp disagreeing."
-        for o in counterfactual
-    ]
+    lines += [_counterfactual_line(o) for o in counterfactual]
     lines += [
         "",
         "| corpus | articles | with a date | inferred | correct | a day after the timestamp "
@@ -364,12 +371,20 @@ def main(argv: list[str] | None = None) -> int:
     block = format_block(outcomes, "python eval/dates.py")
     write_results(args.out, block)
     print(f"wrote {args.out}")
-    checked = sum(o.correct + o.ahead + len(o.wrong) for o in outcomes)
-    correct = sum(o.correct + o.ahead for o in outcomes)
+    # Real corpora: inferred dates against their records. The counterfactual:
+    # against what each dateline states (its timestamps are another clock).
+    real = [o for o in outcomes if o.corpus != REUTERS_WITH_YEAR]
+    checked = sum(o.correct + o.ahead + len(o.wrong) for o in real)
+    correct = sum(o.correct + o.ahead for o in real)
+    failed = False
     if checked and correct / checked < MIN_PRECISION:
         print(f"precision {correct / checked:.3f} is below {MIN_PRECISION}", file=sys.stderr)
-        return 1
-    return 0
+        failed = True
+    for o in outcomes:
+        if o.corpus == REUTERS_WITH_YEAR and o.stated and o.misread / o.stated > 1 - MIN_PRECISION:
+            print(f"{o.misread} of {o.stated} datelines misread", file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
