@@ -13,7 +13,6 @@ into Python objects.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -22,17 +21,17 @@ from whoosh import query as wq
 
 from indexer.ingest.dates import date_key
 from indexer.model import FACETS_BY_NAME, Facet, SearchRequest
-from indexer.search.collapse import StoryCodes, story_documents
+from indexer.search.collapse import story_documents
+from indexer.search.columnar_facets import FacetColumns
 from indexer.search.columnar_stories import (
     NO_VERSIONS,
     StoryColumns,
     Versions,
     collapse_docs,
-    distinct_stories,
     versions_of,
 )
 from indexer.search.execution import QueryExecution
-from indexer.search.facets import SINGLE_VALUED, FacetCache, count_facet, listed_facets
+from indexer.search.facets import count_facet, listed_facets
 from indexer.search.parsing import CompiledQuery
 from indexer.search.vectorized import ColumnarIndex, Matches, VectorizedExecution
 
@@ -49,127 +48,6 @@ class Found:
     versions: dict[int, int]  # the page's documents with company in their story
 
 
-class FacetColumns:
-    """Facet values as arrays, per generation: codes per document for single-valued
-    facets, a sorted document array per value for organizations."""
-
-    def __init__(self, cache: FacetCache):
-        self.cache = cache
-        self._lock = threading.Lock()
-        self._codes: dict[str, tuple[np.ndarray, list[str], dict[str, int]]] = {}
-        self._docs: dict[str, dict[str, np.ndarray]] = {}
-        self._csr: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
-        self._stories: StoryColumns | None = None
-
-    def stories(self, stories: StoryCodes, size: int) -> StoryColumns:
-        """The generation's story numbers as arrays (``stories`` is its ``story_codes``)."""
-        with self._lock:
-            found = self._stories
-        if found is None:
-            found = StoryColumns(stories, size)
-            with self._lock:
-                self._stories = found
-        return found
-
-    def codes(self, fieldname: str) -> tuple[np.ndarray, list[str], dict[str, int]]:
-        with self._lock:
-            found = self._codes.get(fieldname)
-        if found is None:
-            codes, names = self.cache.value_codes(fieldname)
-            found = (np.asarray(memoryview(codes)), names, {n: i for i, n in enumerate(names)})
-            with self._lock:
-                self._codes[fieldname] = found
-        return found
-
-    def docs(self, fieldname: str) -> dict[str, np.ndarray]:
-        with self._lock:
-            found = self._docs.get(fieldname)
-        if found is None:
-            found = {
-                value: np.sort(np.fromiter(docs, dtype=np.int64, count=len(docs)))
-                for value, docs in self.cache.values(fieldname).items()
-            }
-            with self._lock:
-                self._docs[fieldname] = found
-        return found
-
-    def mask(self, fieldname: str, values: tuple[str, ...], size: int) -> np.ndarray:
-        if fieldname in SINGLE_VALUED:
-            codes, _, code_of = self.codes(fieldname)
-            wanted = [code_of[v] for v in values if v in code_of and v]
-            return np.isin(codes, np.array(wanted, dtype=codes.dtype))
-        mask = np.zeros(size, dtype=bool)
-        table = self.docs(fieldname)
-        for value in values:
-            if value in table:
-                mask[table[value]] = True
-        return mask
-
-    def counts(self, fieldname: str, base: np.ndarray) -> dict[str, int]:
-        """Documents of the ``base`` mask per value (values with none left out)."""
-        if fieldname in SINGLE_VALUED:
-            codes, names, _ = self.codes(fieldname)
-            counted = np.bincount(codes[base], minlength=len(names))
-            return {names[c]: int(counted[c]) for c in np.flatnonzero(counted) if c}
-        names, docs, owner = self.csr(fieldname)
-        counted = np.bincount(owner[base[docs]], minlength=len(names))
-        return {names[i]: int(counted[i]) for i in np.flatnonzero(counted)}
-
-    def story_counts(
-        self, fieldname: str, base: np.ndarray, stories: StoryColumns
-    ) -> dict[str, int]:
-        """Stories of the ``base`` mask per value (``collapse.story_counts``): its
-        documents, less the copies of a story already counted for that value."""
-        counts = self.counts(fieldname, base)
-        if not stories.any_shared:
-            return counts
-        if fieldname in SINGLE_VALUED:
-            codes, names, _ = self.codes(fieldname)
-            copies = np.flatnonzero(base & stories.shared)
-            values = codes[copies]
-        else:
-            names, docs, owner = self.csr(fieldname)
-            taken = base[docs] & stories.shared[docs]
-            copies, values = docs[taken], owner[taken]
-        if not len(copies):
-            return counts
-        repeated = distinct_stories(stories, values, copies, len(names))
-        for code in np.flatnonzero(repeated):
-            name = names[code]
-            if name in counts:
-                counts[name] -= int(repeated[code])
-        return counts
-
-    def csr(self, fieldname: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """A multi-valued facet as (values, every value's documents one after another,
-        the value of each of those entries): one bincount counts every value."""
-        with self._lock:
-            found = self._csr.get(fieldname)
-        if found is None:
-            table = self.docs(fieldname)
-            names = list(table)
-            arrays = [table[name] for name in names]
-            docs = np.concatenate(arrays) if arrays else np.empty(0, np.int64)
-            owner = np.repeat(np.arange(len(names)), [len(a) for a in arrays])
-            found = (names, docs, owner)
-            with self._lock:
-                self._csr[fieldname] = found
-        return found
-
-
-def prepare(columns: ColumnarIndex, facet_columns: FacetColumns, story_codes: StoryCodes) -> None:
-    """Build the generation's tables a search reads (story numbers, facet value codes,
-    organizations' arrays, dates) if not yet built: once per generation, seconds at
-    300k, so the service does it outside a request's deadline."""
-    facet_columns.stories(story_codes, columns.size)
-    for facet in FACETS_BY_NAME.values():
-        if facet.index_field in SINGLE_VALUED:
-            facet_columns.codes(facet.index_field)
-        else:
-            facet_columns.csr(facet.index_field)
-    columns.dates()
-
-
 def search_columnar(
     columns: ColumnarIndex,
     facet_columns: FacetColumns,
@@ -177,12 +55,11 @@ def search_columnar(
     request: SearchRequest,
     compiled: CompiledQuery,
     labeler: Callable[[str, str], str],
-    story_codes: StoryCodes,
 ) -> Found:
     size = columns.size
     query, relaxed = compiled.query, False
     vectorized = VectorizedExecution(columns, execution)
-    stories = facet_columns.stories(story_codes, size)
+    stories = facet_columns.stories()
     if compiled.browse:
         matches = None
         matched = columns.live
@@ -283,7 +160,7 @@ def _facets(
         else:
             counts = facet_columns.story_counts(facet.index_field, base, stories)
         facets[facet.name] = count_facet(
-            facet.name, facet_columns.cache, frozenset(), selected[facet.name], labeler,
+            facet.name, facet_columns, frozenset(), selected[facet.name], labeler,
             restrict_prefix=prefix, counts=counts,
         )  # fmt: skip
     return facets

@@ -16,21 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.search.collapse import StoryCodes
-
 
 class StoryColumns:
-    """One generation's story numbers (0: none) and which documents share a story."""
+    """One generation's story numbers (0: none) and which live documents share a story."""
 
-    def __init__(self, stories: StoryCodes, size: int):
-        self.codes = np.asarray(memoryview(stories.codes)).astype(np.int64, copy=False)
-        assert len(self.codes) == size
-        self.shared = np.zeros(size, dtype=bool)
-        if stories.shared:
-            shared = np.fromiter(stories.shared, dtype=np.int64, count=len(stories.shared))
-            self.shared[shared] = True
-        self.any_shared = bool(stories.shared)
-        self.top = int(self.codes.max()) + 1 if size else 1  # bound of the story numbers
+    def __init__(self, codes: np.ndarray, shared: np.ndarray):
+        self.codes = codes.astype(np.int64, copy=False)
+        self.shared = shared
+        self.any_shared = bool(shared.any())
+        self.top = int(self.codes.max()) + 1 if len(codes) else 1  # bound of the story numbers
 
     def copies(self, docs: np.ndarray) -> np.ndarray:
         """Those of ``docs`` whose story has another live document."""

@@ -25,7 +25,7 @@ from whoosh.searching import Searcher
 from indexer.index.store import IndexStore
 from indexer.index.whoosh_internals import pinned_reader, read_toc
 from indexer.model import IndexUnavailableError
-from indexer.search.columnar_search import FacetColumns
+from indexer.search.columnar_facets import FacetColumns
 from indexer.search.execution import IndexStatistics
 from indexer.search.facets import FacetCache
 from indexer.search.scoring import weighting
@@ -52,7 +52,8 @@ class Generation:
     facets: FacetCache
     statistics: IndexStatistics = field(default_factory=IndexStatistics)
     columnar_cache: ColumnarCache = field(default_factory=lambda: ColumnarCache(None))
-    facet_columns: FacetColumns | None = None
+    _facet_columns: FacetColumns | None = None
+    _tables_lock: threading.Lock = field(default_factory=threading.Lock)
     _local: threading.local = field(default_factory=threading.local)
     _searchers: list[Searcher] = field(default_factory=list)
     users: int = 0
@@ -73,6 +74,16 @@ class Generation:
     def columnar(self) -> ColumnarIndex | None:
         """The generation's columnar postings, or None (then ``execution`` scores)."""
         return self.columnar_cache.get(self.searcher(), self.statistics)
+
+    def facet_columns(self) -> FacetColumns | None:
+        """The generation's facet and story tables over its columnar postings, or None."""
+        columns = self.columnar()
+        if columns is None:
+            return None
+        with self._tables_lock:
+            if self._facet_columns is None:
+                self._facet_columns = FacetColumns(columns)
+            return self._facet_columns
 
     def close(self) -> None:
         for searcher in self._searchers:
@@ -106,7 +117,6 @@ class SearcherManager:
             token=token, index=index, toc=toc, facets=FacetCache(_pinned_searcher(index, toc)),
             columnar_cache=ColumnarCache(Path(folder) if folder else None),
         )  # fmt: skip
-        generation.facet_columns = FacetColumns(generation.facets)
         return generation
 
     def refresh(self, *, take_ref: bool = False) -> Generation:

@@ -4,7 +4,9 @@ The organization facet already holds, for every organization id, the set of
 documents naming it (``FacetCache``); the year, month, source and language
 facets hold each document's value. An organization's profile is therefore a
 handful of set intersections and ``Counter`` passes over its documents, plus
-the stored fields of its ten newest articles: no query runs. The results are
+the stored fields of its ten newest articles: no query runs. With columnar
+postings the same figures come from the generation's arrays
+(``columnar_facets``): one mask and a ``bincount`` per facet. The results are
 kept per index generation (document numbers are only meaningful within one)
 and dropped with it, so a new or rebuilt index is never answered from an
 older one's figures.
@@ -17,6 +19,8 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from indexer.ingest.organizations import Gazetteer
 from indexer.model import (
@@ -31,6 +35,8 @@ from indexer.model import (
     OrganizationProfile,
     OrganizationSummary,
 )
+from indexer.search.columnar_facets import FacetColumns
+from indexer.search.columnar_search import newest_first as newest_of
 from indexer.search.execution import newest_first
 from indexer.search.facets import default_label
 from indexer.search.generations import Generation
@@ -80,8 +86,13 @@ def organization_summaries(
     views = _cache_of(generation)
     with views.lock:
         if views.summaries is None:
-            table = generation.facets.values(_ORG_FIELD)
-            summaries = [summary_of(gazetteer, org_id, len(docs)) for org_id, docs in table.items()]
+            tables = generation.facet_columns()
+            if tables is not None:
+                counted = tables.values(_ORG_FIELD)
+            else:
+                table = generation.facets.values(_ORG_FIELD)
+                counted = {org_id: len(docs) for org_id, docs in table.items()}
+            summaries = [summary_of(gazetteer, org_id, n) for org_id, n in counted.items()]
             summaries.sort(key=lambda s: (-s.count, s.name.casefold(), s.id))
             views.summaries = summaries
         return views.summaries
@@ -97,10 +108,17 @@ def organization_profile(
         if found is not None:
             views.profiles.move_to_end(org_id)
             return found
-    docs = generation.facets.values(_ORG_FIELD).get(org_id, frozenset())
-    if not docs and org_id not in gazetteer.organizations:
-        return None
-    profile = _profile(generation, gazetteer, highlighter, org_id, docs)
+    tables = generation.facet_columns()
+    if tables is not None:
+        named = tables.value_docs(_ORG_FIELD, org_id)
+        if not len(named) and org_id not in gazetteer.organizations:
+            return None
+        profile = _columnar_profile(generation, tables, gazetteer, highlighter, org_id, named)
+    else:
+        docs = generation.facets.values(_ORG_FIELD).get(org_id, frozenset())
+        if not docs and org_id not in gazetteer.organizations:
+            return None
+        profile = _profile(generation, gazetteer, highlighter, org_id, docs)
     with views.lock:
         views.profiles[org_id] = profile
         while len(views.profiles) > CACHED_PROFILES:
@@ -120,6 +138,30 @@ def _profile(
         gazetteer, org_id, len(docs),
         lambda fieldname: cache.counts(fieldname, docs) if docs else {},
         _latest(generation, gazetteer, highlighter, docs),
+    )  # fmt: skip
+
+
+def _columnar_profile(
+    generation: Generation,
+    tables: FacetColumns,
+    gazetteer: Gazetteer,
+    highlighter: Highlighter,
+    org_id: str,
+    docs: np.ndarray,
+) -> OrganizationProfile:
+    """``_profile`` from the generation's arrays: counts are bincounts over a mask."""
+    mask = np.zeros(tables.size, dtype=bool)
+    mask[docs] = True
+    searcher = generation.searcher()
+    newest = newest_of(tables.columns.dates()[0], docs, LATEST_ARTICLES)
+    latest = [
+        stored_hit(searcher.stored_fields(docnum), gazetteer, highlighter, rank, 0.0)
+        for rank, docnum in enumerate(newest, start=1)
+    ]
+    return profile_from_counts(
+        gazetteer, org_id, len(docs),
+        lambda fieldname: tables.counts(fieldname, mask) if len(docs) else {},
+        latest,
     )  # fmt: skip
 
 

@@ -61,7 +61,7 @@ from indexer.search.collapse import (
     story_documents,
     versions_in,
 )
-from indexer.search.columnar_search import prepare, search_columnar
+from indexer.search.columnar_search import search_columnar
 from indexer.search.execution import (
     Deadline,
     QueryExecution,
@@ -145,18 +145,18 @@ class SearchService:
                 raise QueryError("type a query, or choose a filter to browse the archive")
             execution = QueryExecution(searcher, generation.statistics, deadline)
             opening = time.monotonic()
-            stories = story_codes(generation.facets, searcher)
             columns = generation.columnar()  # the first search of an old index builds them
-            if columns is not None and generation.facet_columns is not None:
-                prepare(columns, generation.facet_columns, stories)
+            facet_columns = generation.facet_columns() if columns is not None else None
+            if facet_columns is not None:
+                facet_columns.prepare()
             if deadline is not None:  # once per generation, not this query's doing
                 deadline.excluding(time.monotonic() - opening)
             filters: dict[str, frozenset[int]] | None = None
-            if columns is not None and generation.facet_columns is not None:
+            if columns is not None and facet_columns is not None:
                 # Columnar postings: the array search gives the very answer of the path
                 # below (stories collapsed and counted alike), in milliseconds.
-                found = search_columnar(columns, generation.facet_columns, execution, request,
-                                        compiled, self._label, stories)  # fmt: skip
+                found = search_columnar(columns, facet_columns, execution, request,
+                                        compiled, self._label)  # fmt: skip
                 execution.check_deadline()  # the arrays answer in milliseconds; the page may not
                 total, facets, query, relaxed = (
                     found.total,
@@ -168,6 +168,7 @@ class SearchService:
                 hits = self._page_hits(found.execution, request, query, compiled, found.page,
                                        start, found.scores, found.versions)  # fmt: skip
             else:
+                stories = story_codes(generation.facets, searcher)
                 scores, query, relaxed = self._scores(execution, compiled)
                 matches = generation.facets.all_docs() if compiled.browse else frozenset(scores)
                 filters = self._filters(generation, request)

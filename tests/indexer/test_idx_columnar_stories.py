@@ -18,9 +18,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from indexer import SearchRequest, SearchService, build_index, delete_documents
+from indexer.model import FACETS
 from indexer.search.collapse import story_codes
 from indexer.search.vectorized import ColumnarCache
 
@@ -183,3 +185,39 @@ def test_an_unknown_story_finds_nothing_on_both_paths(
 ) -> None:
     _compare(service, reference, SearchRequest(query="security", story="no-such-story"))
     assert service.search(SearchRequest(query="", story="no-such-story")).total == 0
+
+
+def test_tables_from_companions_are_whooshs_facet_sets_and_stories(service: SearchService) -> None:
+    """The generation's facet and story tables, gathered from the companions' postings,
+    hold exactly what Whoosh's posting reads give (deleted documents left out)."""
+    with service.manager.acquire() as generation:
+        tables = generation.facet_columns()
+        assert tables is not None
+        live = tables.columns.live
+        for facet in FACETS:
+            expected = generation.facets.values(facet.index_field)
+            assert expected, facet.name
+            assert tables.values(facet.index_field) == {v: len(d) for v, d in expected.items()}
+            for value, docs in expected.items():
+                got = tables.mask(facet.index_field, (value,), tables.size) & live
+                assert set(np.flatnonzero(got).tolist()) == docs, (facet.name, value)
+        stories = story_codes(generation.facets, generation.searcher())
+        columns = tables.stories()
+        assert set(np.flatnonzero(columns.shared).tolist()) == stories.shared
+        groups: dict[int, set[int]] = {}
+        for docnum in stories.shared:
+            groups.setdefault(stories.of(docnum), set()).add(int(columns.codes[docnum]))
+        assert all(len(codes) == 1 for codes in groups.values())  # same partition
+        assert len({next(iter(c)) for c in groups.values()}) == len(groups)
+
+
+def test_organization_views_are_the_reference_ones(
+    service: SearchService, reference: SearchService
+) -> None:
+    summaries = service.organizations()
+    assert summaries == reference.organizations()
+    assert len(summaries) > 3
+    for summary in summaries:
+        assert service.organization(summary.id) == reference.organization(summary.id)
+    with reference.manager.acquire() as generation:
+        assert generation.facet_columns() is None  # the reference really used Whoosh's sets
