@@ -4,7 +4,7 @@ Syndicated wires, republications with small edits and re-scrapes are one story.
 Each article's cleaned body (furniture already removed by ``cleaning``, the
 dateline lead-in dropped, folded: case, accents and Cyrillic transliterated, so
 the same text in either script is the same text) is cut into word 3-grams;
-their MinHash signature (datasketch, 128 permutations) is stored with the
+their MinHash signature (datasketch's scheme, 128 permutations) is stored with the
 article, so a later run rebuilds the LSH of the indexed articles without
 re-reading their text. An article whose signature estimates a Jaccard
 similarity of at least ``THRESHOLD`` with an indexed one joins that article's
@@ -21,7 +21,6 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -43,35 +42,55 @@ def normalized_words(body: str) -> list[str]:
     return _WORD.findall(text.lower() if text.isascii() else fold(text))
 
 
-def _shingle_hash(shingle: bytes) -> int:
-    # Stable across processes (stored signatures outlive them), unlike hash().
-    return zlib.crc32(shingle)
+# A shingle's hash: stable across processes (stored signatures outlive them), unlike
+# hash(); the C function itself, since it runs for every shingle of every article.
+_shingle_hash = zlib.crc32
+
+
+# MurmurHash3's 32-bit finalizer, which datasketch's "affine32" scheme applies to
+# every input hash before its permutations.
+_FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
 @dataclass(slots=True)
 class _Sketcher:
-    """datasketch, imported when first needed (scipy makes the import take a second)."""
+    """datasketch's permutation parameters, loaded when first needed (its import takes
+    a second). The signature is datasketch's ``MinHash(128, seed=1, scheme="affine32")``
+    over the shingles' CRC-32s, computed here in one array expression per article:
+    building a ``MinHash`` object per article cost more than its arithmetic (a test
+    checks the values against datasketch's own)."""
 
-    minhash: Any = None
-    lsh_class: Any = None
-    permutations: Any = None
+    multipliers: np.ndarray | None = None
+    increments: np.ndarray | None = None
 
-    def load(self) -> None:
-        if self.minhash is None:
-            from datasketch import MinHash, MinHashLSH
+    def permutations(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.multipliers is None or self.increments is None:
+            from datasketch import MinHash
 
-            self.permutations = MinHash(NUM_PERM, seed=SEED).permutations
-            self.minhash, self.lsh_class = MinHash, MinHashLSH
-
-    def make(self, hashvalues: np.ndarray | None = None) -> Any:
-        self.load()
-        return self.minhash(
-            NUM_PERM, seed=SEED, hashfunc=_shingle_hash, hashvalues=hashvalues,
-            permutations=self.permutations, scheme="affine32",
-        )  # fmt: skip
+            a, b = MinHash(NUM_PERM, seed=SEED, scheme="affine32").permutations
+            self.multipliers = np.asarray(a, dtype=np.uint32)
+            self.increments = np.asarray(b, dtype=np.uint32)
+        return self.multipliers, self.increments
 
 
 _SKETCHER = _Sketcher()
+
+
+def minhash(hashes: Iterable[int]) -> np.ndarray:
+    """The 128 minimum permuted values of 32-bit input hashes (datasketch's affine32)."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    hv = np.fromiter(hashes, dtype=np.uint32)
+    hv ^= hv >> s1
+    hv *= np.uint32(m1)
+    hv ^= hv >> s2
+    hv *= np.uint32(m2)
+    hv ^= hv >> s3
+    a, b = _SKETCHER.permutations()
+    if not len(hv):
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    permuted = hv[:, None] * a
+    permuted += b
+    return permuted.min(axis=0)
 
 
 def signature(body: str) -> bytes:
@@ -83,9 +102,7 @@ def signature(body: str) -> bytes:
         " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8")
         for i in range(len(words) - SHINGLE_WORDS + 1)
     }
-    minhash = _SKETCHER.make()
-    minhash.update_batch(list(shingles))
-    return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
+    return minhash(map(_shingle_hash, shingles)).astype("<u4").tobytes()
 
 
 def similarity(first: bytes, second: bytes) -> float:

@@ -7,15 +7,26 @@ texts were made (a copy, a copy with a few words changed, unrelated text).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from indexer import SearchRequest, build_index
 from indexer.index.writing import delete_documents
-from indexer.ingest.duplicates import MIN_WORDS, THRESHOLD, signature, similarity
+from indexer.ingest.duplicates import (
+    MIN_WORDS,
+    NUM_PERM,
+    SEED,
+    THRESHOLD,
+    minhash,
+    normalized_words,
+    signature,
+    similarity,
+)
 from indexer.model import ParameterError
 
 WIRE = (
@@ -68,6 +79,23 @@ def test_near_copy_is_similar_and_other_text_is_not() -> None:
     assert similarity(signature(WIRE), signature(EDITED)) >= THRESHOLD
     assert similarity(signature(WIRE), signature(OTHER)) < 0.2
     assert signature(" ".join(["word"] * (MIN_WORDS - 1))) == b""  # too short to compare
+
+
+@pytest.mark.parametrize(
+    "body",
+    [WIRE, EDITED, OTHER, "Нагиев заявил " * 20, "un deux trois " * 4 + "quatre cinq six"],
+)
+def test_signature_is_datasketchs_minhash(body: str) -> None:
+    """The signature computed in one array expression is datasketch's own MinHash of the
+    same shingles, value for value (stored signatures keep their meaning)."""
+    from datasketch import MinHash
+
+    words = normalized_words(body)
+    shingles = {" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)}
+    reference = MinHash(NUM_PERM, seed=SEED, hashfunc=zlib.crc32, scheme="affine32")
+    reference.update_batch(list(shingles))
+    assert signature(body) == np.asarray(reference.hashvalues, dtype="<u4").tobytes()
+    assert minhash([]).tolist() == [0xFFFFFFFF] * NUM_PERM  # nothing seen: datasketch's start
 
 
 def test_exact_and_near_copies_share_the_first_articles_story(
