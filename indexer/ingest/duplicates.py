@@ -52,32 +52,24 @@ _shingle_hash = zlib.crc32
 _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)
 
 
-@dataclass(slots=True)
-class _Sketcher:
-    """datasketch's permutation parameters, loaded when first needed (its import takes
-    a second). The signature is datasketch's ``MinHash(128, seed=1, scheme="affine32")``
-    over the shingles' CRC-32s, computed here in one array expression per article:
-    building a ``MinHash`` object per article cost more than its arithmetic (a test
-    checks the values against datasketch's own)."""
-
-    multipliers: np.ndarray | None = None
-    increments: np.ndarray | None = None
-
-    def permutations(self) -> tuple[np.ndarray, np.ndarray]:
-        if self.multipliers is None or self.increments is None:
-            from datasketch import MinHash
-
-            a, b = MinHash(NUM_PERM, seed=SEED, scheme="affine32").permutations
-            self.multipliers = np.asarray(a, dtype=np.uint32)
-            self.increments = np.asarray(b, dtype=np.uint32)
-        return self.multipliers, self.increments
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """datasketch's affine32 permutations for NUM_PERM and SEED: h -> a * h + b mod 2^32,
+    ``a`` odd. Drawn here as datasketch draws them (a test compares them with its own),
+    so indexing never imports datasketch and the scipy it pulls in (a second and a half
+    per process)."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
 
-_SKETCHER = _Sketcher()
+_MULTIPLIERS, _INCREMENTS = _permutations()
 
 
 def minhash(hashes: Iterable[int]) -> np.ndarray:
-    """The 128 minimum permuted values of 32-bit input hashes (datasketch's affine32)."""
+    """The 128 minimum permuted values of 32-bit input hashes: datasketch's
+    ``MinHash(128, seed=1, scheme="affine32")`` value for value, in one array expression
+    (a ``MinHash`` object per article cost more than its arithmetic)."""
     s1, m1, s2, m2, s3 = _FMIX32
     hv = np.fromiter(hashes, dtype=np.uint32)
     hv ^= hv >> s1
@@ -85,11 +77,10 @@ def minhash(hashes: Iterable[int]) -> np.ndarray:
     hv ^= hv >> s2
     hv *= np.uint32(m2)
     hv ^= hv >> s3
-    a, b = _SKETCHER.permutations()
     if not len(hv):
         return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    permuted = hv[:, None] * a
-    permuted += b
+    permuted = hv[:, None] * _MULTIPLIERS
+    permuted += _INCREMENTS
     return permuted.min(axis=0)
 
 
