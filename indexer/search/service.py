@@ -53,6 +53,7 @@ from indexer.model import (
     SearchResult,
     Version,
 )
+from indexer.search.allocator import keep_freed_memory
 from indexer.search.collapse import (
     StoryCodes,
     collapse,
@@ -95,6 +96,7 @@ class SearchService:
         gazetteer: Path | str | None = None,
         limits: SearchLimits | None = None,
     ):
+        keep_freed_memory()  # a search's per-document arrays are not page-faulted anew
         self.store = IndexStore(index_dir)
         self.limits = limits or SearchLimits()
         self.gazetteer = Gazetteer.load(gazetteer)
