@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, W3PerDocReader, _lenfield
-from whoosh.index import FileIndex, Index
+from whoosh.index import TOC, FileIndex, Index
 from whoosh.matching import Matcher, WrappingMatcher
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.reading import IndexReader, TermNotFound
@@ -261,6 +261,14 @@ def _only(
 def read_toc(index: Index) -> Any:
     """The table of contents of the index's latest commit (schema, segments, generation)."""
     return index._read_toc()
+
+
+def has_commit_after(index: Index, generation: int) -> bool:
+    """Whether a commit newer than ``generation`` exists. Whoosh numbers each commit one
+    more than the latest (under the writer lock), so a newer commit means the next
+    number's table of contents exists: one ``stat`` instead of listing the directory
+    (``latest_generation``), which every search otherwise did."""
+    return bool(index.storage.file_exists(TOC._filename(index.indexname, generation + 1)))
 
 
 def pinned_reader(index: Index, toc: Any) -> IndexReader:

@@ -23,7 +23,7 @@ from whoosh.index import TOC, Index
 from whoosh.searching import Searcher
 
 from indexer.index.store import IndexStore
-from indexer.index.whoosh_internals import pinned_reader, read_toc
+from indexer.index.whoosh_internals import has_commit_after, pinned_reader, read_toc
 from indexer.model import IndexUnavailableError
 from indexer.search.columnar_facets import FacetColumns
 from indexer.search.execution import IndexStatistics
@@ -106,6 +106,9 @@ class SearcherManager:
             return None
         if index is None or self._current is None or self._current.token[0] != name:
             return (name, -1)
+        seen = self._current.token[1]
+        if not has_commit_after(index, seen):
+            return (name, seen)
         return (name, index.latest_generation())
 
     def _open(self) -> Generation:
