@@ -264,11 +264,18 @@ def read_toc(index: Index) -> Any:
 
 
 def has_commit_after(index: Index, generation: int) -> bool:
-    """Whether a commit newer than ``generation`` exists. Whoosh numbers each commit one
-    more than the latest (under the writer lock), so a newer commit means the next
-    number's table of contents exists: one ``stat`` instead of listing the directory
-    (``latest_generation``), which every search otherwise did."""
-    return bool(index.storage.file_exists(TOC._filename(index.indexname, generation + 1)))
+    """Whether a commit newer than ``generation`` exists: two ``stat`` calls instead of
+    listing the directory (``latest_generation``), which every search otherwise did.
+
+    Whoosh numbers each commit one more than the latest (under the writer lock), writes
+    its table of contents, then deletes every other one. So while ``generation`` is the
+    latest its table of contents exists and the next number's does not; after one
+    newer commit the next number's exists, after two or more ``generation``'s is gone.
+    """
+    storage, name = index.storage, index.indexname
+    if not storage.file_exists(TOC._filename(name, generation)):
+        return True
+    return bool(storage.file_exists(TOC._filename(name, generation + 1)))
 
 
 def pinned_reader(index: Index, toc: Any) -> IndexReader:
