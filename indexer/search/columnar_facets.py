@@ -124,7 +124,8 @@ class FacetColumns:
                 if has.any():
                     _, inverse = np.unique(keys[has], return_inverse=True)
                     codes[has] = inverse.reshape(-1) + 1
-                sizes = np.bincount(codes[self.columns.live], minlength=int(codes.max()) + 1)
+                top = int(codes.max()) + 1 if len(codes) else 1  # an index of no documents
+                sizes = np.bincount(codes[self.columns.live], minlength=top)
                 sizes[0] = 0
                 shared = self.columns.live & (sizes[codes] > 1)
                 self._stories = StoryColumns(codes, shared)
