@@ -17,8 +17,12 @@ a few numpy operations instead of unpickling Whoosh's blocks in Python:
 * ``lengths.bin``: Whoosh's one-byte quantized field length per document, one
   row per scorable field; ``dates.bin``: the ``date_sort`` column.
 
-Positions are not copied: a phrase reads them from Whoosh's postings for the
-documents that have every word, so they stay out of the scoring data.
+Positions (``positions.bin``, read only by phrase checks, so they stay out of the
+scoring data) and, for fields of ``schema.PositionsAndStarts``, each word's first
+character (``starts.bin``, in step with the positions; read only for a result
+page's snippets) are copied from the posting stream as the writer sees it.
+Companions built later from Whoosh's stored postings have neither: a phrase then
+reads Whoosh's positions, a snippet splits its text.
 
 The files are memory-mapped read-only, so every gunicorn worker shares them
 through the page cache. A companion is written into a hidden temporary
@@ -41,6 +45,7 @@ import logging
 import os
 import shutil
 from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -49,6 +54,7 @@ import numpy as np
 from whoosh.index import Index
 from whoosh.reading import IndexReader
 
+from indexer.index.schema import PositionsAndStarts
 from indexer.index.store import process_alive
 from indexer.index.whoosh_internals import (
     PostingSink,
@@ -109,6 +115,8 @@ class SegmentColumns:
         positions = path / "term_positions.bin"
         self._term_positions = _map(positions, np.int64) if positions.exists() else None
         self._positions = _map(path / "positions.bin", np.int32) if positions.exists() else None
+        starts = path / "starts.bin"  # in step with positions.bin (-1: not known)
+        self._starts = _map(starts, np.int32) if starts.exists() else None
 
     def row(self, fieldname: str, btext: bytes) -> int | None:
         """The term's row in this segment's term table, or None when it lacks the term."""
@@ -124,6 +132,31 @@ class SegmentColumns:
                 return at
             at += 1
         return None
+
+    def rows(
+        self, fieldname: str, keys: np.ndarray, btexts: Sequence[bytes]
+    ) -> list[tuple[int, int]]:
+        """(i, row) for each of ``btexts`` (their ``term_hash`` values in ``keys``) that
+        this segment has: ``row`` for many terms with one ``searchsorted``."""
+        found = self.fields.get(fieldname)
+        if found is None or not len(keys):
+            return []
+        low, high = found
+        table = self.hashes[low:high]
+        if not len(table):
+            return []
+        at = np.searchsorted(table, keys)
+        hit = table[np.minimum(at, len(table) - 1)] == keys
+        result = []
+        for i in np.flatnonzero(hit).tolist():
+            row = low + int(at[i])
+            while row < high and self.hashes[row] == keys[i]:  # terms sharing a hash
+                start, end = self.term_offsets[row]
+                if self.terms[start:end].tobytes() == btexts[i]:
+                    result.append((i, row))
+                    break
+                row += 1
+        return result
 
     def term(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         """(document numbers, weights) of a term in this segment, or None when it lacks it."""
@@ -173,6 +206,28 @@ class SegmentColumns:
         ends = np.cumsum(counts)
         gather = np.repeat(starts - (ends - counts), counts) + np.arange(total)
         return np.repeat(docs, counts), self._positions[gather]
+
+    def starts(self, at: int, docs: Sequence[int]) -> list[tuple[int, list[int]]] | None:
+        """(document, first characters) of term row ``at`` in each of ``docs`` (segment
+        document numbers) that has it, or None when this segment's companion has no
+        starts for the term. A page's few documents: a bisection each, in Python,
+        costs less than numpy's per-call overhead on such small arrays."""
+        if self._term_positions is None or self._starts is None:
+            return None
+        first_position = int(self._term_positions[at])
+        if first_position < 0 or self._starts[first_position] < 0:
+            return None
+        first, count = (int(v) for v in self.postings[at])
+        term_docs = self.docs[first : first + count]
+        weights = self.weights[first : first + count]
+        found = []
+        for doc in docs:
+            i = bisect_left(term_docs, doc)
+            if i < count and term_docs[i] == doc:
+                # Occurrences of the postings before this one (whole counts, summed exactly).
+                begin = first_position + int(weights[:i].sum(dtype=np.float64))
+                found.append((doc, self._starts[begin : begin + int(weights[i])].tolist()))
+        return found
 
     def lengths(self, fieldname: str) -> np.ndarray:
         """One length byte per document (zeros when the segment has no lengths for it)."""
@@ -247,6 +302,7 @@ class _Builder:
         self.docs = open(self.temp / "docs.bin", "wb")  # noqa: SIM115  # closed in commit/abort
         self.weights = open(self.temp / "weights.bin", "wb")  # noqa: SIM115
         self.positions: BinaryIO | None = None
+        self.starts: BinaryIO | None = None
         self.term_positions: list[int] = []  # per term in add order: first position or -1
         self.positions_written = 0
         self.fields: dict[str, list[tuple[int, int, int, int, int, int]]] = {}
@@ -260,13 +316,19 @@ class _Builder:
         ids: Sequence[int],
         weights: Sequence[float],
         positions: Sequence[int] | None = None,
+        starts: Sequence[int] | None = None,
     ) -> None:
         if positions is None:
             self.term_positions.append(-1)
         else:
             if self.positions is None:
                 self.positions = open(self.temp / "positions.bin", "wb")  # noqa: SIM115
+                self.starts = open(self.temp / "starts.bin", "wb")  # noqa: SIM115
             self.positions.write(np.asarray(positions, dtype=np.int32).tobytes())
+            assert self.starts is not None
+            known = starts is not None and len(starts) == len(positions)
+            written = starts if known else np.full(len(positions), -1, dtype=np.int32)
+            self.starts.write(np.asarray(written, dtype=np.int32).tobytes())
             self.term_positions.append(self.positions_written)
             self.positions_written += len(positions)
         count = len(ids)
@@ -281,7 +343,7 @@ class _Builder:
         self.written += count
 
     def commit(self, lengths: Callable[[str], bytes], dates: Sequence[int] | None) -> Path:
-        for handle in (self.docs, self.weights, self.positions):
+        for handle in (self.docs, self.weights, self.positions, self.starts):
             if handle is not None:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -330,7 +392,7 @@ class _Builder:
         return self.final
 
     def abort(self) -> None:
-        for handle in (self.docs, self.weights, self.positions):
+        for handle in (self.docs, self.weights, self.positions, self.starts):
             if handle is not None:
                 with contextlib.suppress(OSError):
                     handle.close()
@@ -358,7 +420,9 @@ class CompanionSink(PostingSink):
         ids: array[int] = array("i")
         weights: array[float] = array("f")
         positions: array[int] | None = None
+        starts: array[int] | None = None
         decode: Callable[[bytes], Sequence[int]] | None = None
+        places = False  # the field's values are PositionsAndStarts': copied, not decoded
         for item in postings:
             yield item
             fieldname, btext, docnum, weight, value = item
@@ -366,32 +430,45 @@ class CompanionSink(PostingSink):
                 continue
             if current is None or current[1] != btext or current[0] != fieldname:
                 if current is not None:
-                    self._add(*current, ids, weights, positions)
+                    self._add(*current, ids, weights, positions, starts)
                 if current is None or current[0] != fieldname:
-                    decode = self._decoder(fieldname)
+                    decode, places = self._decoder(fieldname)
                 current = (fieldname, btext)
                 ids, weights = array("i"), array("f")
-                positions = None if decode is None else array("i")
+                positions = array("i") if places or decode is not None else None
+                starts = array("i") if places else None
             ids.append(docnum)
             weights.append(weight)
-            if positions is not None and decode is not None:
+            if positions is None:
+                continue
+            if places and starts is not None:
+                half = len(value) // 2
+                if half != 4 * weight:  # a field boost: weights are not counts
+                    positions = starts = None
+                else:
+                    positions.frombytes(value[:half])  # absolute positions, then starts
+                    starts.frombytes(value[half:])
+            elif decode is not None:
                 found = decode(value)
-                if len(found) != weight:  # a field boost: weights are not counts
+                if len(found) != weight:
                     positions = None
                 else:
-                    positions.extend(found)  # absolute positions
+                    positions.extend(found)
         if current is not None:
-            self._add(*current, ids, weights, positions)
+            self._add(*current, ids, weights, positions, starts)
 
-    def _decoder(self, fieldname: str) -> Callable[[bytes], Sequence[int]] | None:
-        """Whoosh's decoder of a field's encoded positions, for phrase fields."""
+    def _decoder(self, fieldname: str) -> tuple[Callable[[bytes], Sequence[int]] | None, bool]:
+        """Whoosh's decoder of a phrase field's encoded positions, and whether its
+        values are ``PositionsAndStarts``' (then copied as they are)."""
         if self.builder is None or fieldname not in self.builder.schema:
-            return None
+            return None, False
         fmt = self.builder.schema[fieldname].format
         if fmt is None or not fmt.supports("positions"):
-            return None
+            return None, False
+        if isinstance(fmt, PositionsAndStarts):
+            return None, True
         decoder: Callable[[bytes], Sequence[int]] = fmt.decoder("positions")
-        return decoder
+        return decoder, False
 
     def _add(
         self,
@@ -400,11 +477,12 @@ class CompanionSink(PostingSink):
         ids: array[int],
         weights: array[float],
         positions: array[int] | None,
+        starts: array[int] | None,
     ) -> None:
         if self.builder is None:
             return
         try:
-            self.builder.add_term(fieldname, btext, ids, weights, positions)
+            self.builder.add_term(fieldname, btext, ids, weights, positions, starts)
         except OSError:
             self._drop()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import threading
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -25,6 +26,33 @@ SNIPPET_CHARS = 240
 SNIPPET_SCAN_CHARS = 100_000
 MAX_FRAGMENTS = 2
 ELLIPSIS = "…"
+
+
+@dataclass(slots=True)
+class WordPlaces:
+    """Where the words a query matched start in one text, read from the index (the
+    companion's starts): first character -> the query's terms of the language field
+    (``stems``) and of the folded field (``folded``) found there."""
+
+    stems: dict[int, list[str]] = field(default_factory=dict)
+    folded: dict[int, list[str]] = field(default_factory=dict)
+
+    def flattened(self, text: str) -> WordPlaces:
+        """The same places in ``snippet``'s flattened text (each paragraph break of
+        ``text`` becomes one character longer), within its first SNIPPET_SCAN_CHARS."""
+        breaks = [m.start() for m in _PARAGRAPH.finditer(text, 0, SNIPPET_SCAN_CHARS)]
+
+        def moved(places: dict[int, list[str]]) -> dict[int, list[str]]:
+            return {
+                start + bisect_left(breaks, start): found
+                for start, found in places.items()
+                if start < SNIPPET_SCAN_CHARS
+            }
+
+        return WordPlaces(moved(self.stems), moved(self.folded))
+
+
+_PARAGRAPH = re.compile("\n\n")
 
 
 @dataclass(slots=True)
@@ -48,25 +76,23 @@ class Highlighter:
         self.gazetteer = gazetteer
 
     def matched_spans(
-        self, text: str, lang: str, terms: MatchTerms, *, title: bool = False
+        self,
+        text: str,
+        lang: str,
+        terms: MatchTerms,
+        *,
+        title: bool = False,
+        places: WordPlaces | None = None,
     ) -> list[tuple[Span, str]]:
-        """Word spans of ``text`` that the query matched, each with a key naming the term."""
+        """Word spans of ``text`` that the query matched, each with a key naming the term;
+        from ``places`` when the index gave them, else by reading the text."""
         fieldname = title_field(lang) if title else body_field(lang)
         stems = terms.by_field.get(fieldname, set())
         folded = terms.by_field.get(FOLDED_TITLE if title else FOLDED_BODY, set())
-        # The text's distinct words by one C-level ``findall``; which of them the query
-        # matched by set operations on the process's table of analysed words; their
-        # places by one pattern: no Python loop per word of the text.
-        distinct = set(WORD_PATTERN.findall(text))
-        matched = _VOCABULARY.matching(distinct, lang, stems, folded)
-        marked: list[tuple[Span, str]] = []
-        if matched:
-            seen = terms.seen.setdefault(fieldname, {})
-            for word in matched.difference(seen):
-                seen[word] = _matched_term(word, lang, stems, folded)
-            for match in _words_pattern(matched).finditer(text):
-                word = match.group()
-                marked.append((Span(word, match.start(), match.end()), seen[word]))
+        if places is not None:
+            marked = _placed_spans(text, lang, stems, folded, places)
+        else:
+            marked = _read_spans(text, lang, stems, folded, terms.seen.setdefault(fieldname, {}))
         if terms.organizations:
             starts = {span.start for span, _ in marked}
             spans = list(iter_words(text))
@@ -83,16 +109,34 @@ class Highlighter:
         marked.sort(key=lambda item: item[0].start)
         return marked
 
-    def mark_all(self, text: str, lang: str, terms: MatchTerms, *, title: bool = False) -> str:
+    def mark_all(
+        self,
+        text: str,
+        lang: str,
+        terms: MatchTerms,
+        *,
+        title: bool = False,
+        places: WordPlaces | None = None,
+    ) -> str:
         """The whole text, escaped, with every match marked."""
-        return _render(text, 0, len(text), self.matched_spans(text, lang, terms, title=title))
+        matches = self.matched_spans(text, lang, terms, title=title, places=places)
+        return _render(text, 0, len(text), matches)
 
-    def snippet(self, text: str, lang: str, terms: MatchTerms, size: int = SNIPPET_CHARS) -> str:
+    def snippet(
+        self,
+        text: str,
+        lang: str,
+        terms: MatchTerms,
+        size: int = SNIPPET_CHARS,
+        places: WordPlaces | None = None,
+    ) -> str:
         """The best one or two fragments of ``text`` with matches marked."""
         # Very long articles: look for the best fragment in the first part only,
         # so one huge document cannot slow the whole result page.
         flat = text[:SNIPPET_SCAN_CHARS].replace("\n\n", " ¶ ").replace("\n", " ")
-        matches = self.matched_spans(flat, lang, terms) if terms else []
+        if places is not None:
+            places = places.flattened(text)
+        matches = self.matched_spans(flat, lang, terms, places=places) if terms else []
         if not matches:
             end = _word_end(flat, size)
             return html.escape(flat[:end].replace(" ¶ ", " ")) + (
@@ -157,6 +201,49 @@ class _Vocabulary:
 
 _NONE: frozenset[str] = frozenset()
 _VOCABULARY = _Vocabulary()
+
+
+def _read_spans(
+    text: str, lang: str, stems: set[str], folded: set[str], seen: dict[str, str]
+) -> list[tuple[Span, str]]:
+    """The matched words of ``text`` found by reading it: its distinct words by one
+    C-level ``findall``; which of them the query matched by set operations on the
+    process's table of analysed words; their places by one pattern (no Python loop
+    per word of the text)."""
+    distinct = set(WORD_PATTERN.findall(text))
+    matched = _VOCABULARY.matching(distinct, lang, stems, folded)
+    marked: list[tuple[Span, str]] = []
+    if matched:
+        for word in matched.difference(seen):
+            seen[word] = _matched_term(word, lang, stems, folded)
+        for match in _words_pattern(matched).finditer(text):
+            word = match.group()
+            marked.append((Span(word, match.start(), match.end()), seen[word]))
+    return marked
+
+
+def _placed_spans(
+    text: str, lang: str, stems: set[str], folded: set[str], places: WordPlaces
+) -> list[tuple[Span, str]]:
+    """The matched words at the places the index gave, keyed as ``_matched_term`` keys
+    them (the language field's term first, else the folded key)."""
+    marked: list[tuple[Span, str]] = []
+    for start in places.stems.keys() | places.folded.keys():
+        match = WORD_PATTERN.match(text, start)
+        if match is None:  # the index and the text disagree: nothing to mark here
+            continue
+        word = match.group()
+        found = places.stems.get(start)
+        cut = match.end() == len(text)  # maybe the scan limit's cut: judge what is left
+        if found and len(found) == 1 and not cut:
+            key = found[0]
+        elif found or cut:  # several of the query's terms at one word: the first rule's
+            key = _matched_term(word, lang, stems, folded)
+        else:
+            key = places.folded[start][0]
+        if key:
+            marked.append((Span(word, start, match.end()), key))
+    return marked
 
 
 def _words_pattern(words: set[str]) -> re.Pattern[str]:

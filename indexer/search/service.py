@@ -23,7 +23,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from indexer.analysis.language import folded_term
-from indexer.index.schema import FOLDED_BODY
+from indexer.index.schema import FOLDED_BODY, body_field
 from indexer.index.store import IndexStore
 from indexer.ingest.dates import date_key
 from indexer.ingest.organizations import Gazetteer
@@ -73,7 +73,7 @@ from indexer.search.execution import (
 from indexer.search.exporting import ExportRows, generation_modified
 from indexer.search.facets import count_facet, default_label, listed_facets
 from indexer.search.generations import Generation, SearcherManager
-from indexer.search.highlight import Highlighter, MatchTerms
+from indexer.search.highlight import Highlighter, MatchTerms, WordPlaces
 from indexer.search.organizations import organization_profile, organization_summaries
 from indexer.search.parsing import CompiledQuery, QueryCompiler
 from indexer.search.related import MAX_RELATED, related_documents
@@ -320,10 +320,14 @@ class SearchService:
         counts each one's story (1 when not given)."""
         searcher = execution.searcher
         terms = match_terms(execution, query, compiled) if request.snippets else MatchTerms()
+        stored = [searcher.stored_fields(docnum) for docnum in page]
+        langs = [fields.get("lang") or UNDETERMINED for fields in stored]
+        places: dict[int, WordPlaces] = {}
+        if terms and request.snippets and isinstance(execution, VectorizedExecution):
+            places = page_places(execution, page, langs, terms)
         hits = []
-        for rank, docnum in enumerate(page, start=start + 1):
-            fields = searcher.stored_fields(docnum)
-            lang = fields.get("lang") or UNDETERMINED
+        rows = zip(page, stored, langs, strict=True)
+        for rank, (docnum, fields, lang) in enumerate(rows, start=start + 1):
             hits.append(
                 Hit(
                     id=fields["id"],
@@ -335,7 +339,9 @@ class SearchService:
                     organizations=[self.gazetteer.ref(o) for o in fields.get("organizations", [])],
                     score=round(scores.get(docnum, 0.0), 4),
                     rank=rank,
-                    snippet=self.highlighter.snippet(fields.get("body") or "", lang, terms)
+                    snippet=self.highlighter.snippet(
+                        fields.get("body") or "", lang, terms, places=places.get(docnum)
+                    )
                     if request.snippets
                     else "",
                     title_html=self.highlighter.mark_all(
@@ -569,6 +575,32 @@ def check_request(request: SearchRequest, limits: SearchLimits) -> None:
             f"story must be a story id of 1 to {limits.max_filter_chars} characters",
             parameter="story",
         )
+
+
+def page_places(
+    execution: VectorizedExecution, page: list[int], langs: list[str], terms: MatchTerms
+) -> dict[int, WordPlaces]:
+    """Where the query's terms start in each page document's body, from the companions'
+    starts: the snippets then need not read and analyse the texts (titles are short
+    enough that reading them costs less than looking up their terms). A document
+    whose segment keeps no starts is left out: its text is read."""
+    columns = execution.columns
+    folded_words = terms.by_field.get(FOLDED_BODY, set())
+    folded = columns.word_starts(FOLDED_BODY, folded_words, page) if folded_words else None
+    by_lang: dict[str, list[int]] = {}
+    for docnum, lang in zip(page, langs, strict=True):
+        by_lang.setdefault(lang, []).append(docnum)
+    places: dict[int, WordPlaces] = {}
+    for lang, docs in by_lang.items():
+        fieldname = body_field(lang)
+        words = terms.by_field.get(fieldname, set())
+        stems = columns.word_starts(fieldname, words, docs) if words else None
+        for docnum in docs:
+            at_stems = {} if stems is None else stems.get(docnum)
+            at_folded = {} if folded is None else folded.get(docnum)
+            if at_stems is not None and at_folded is not None:
+                places[docnum] = WordPlaces(at_stems, at_folded)
+    return places
 
 
 def match_terms(

@@ -20,6 +20,7 @@ minimum match, phrases with a slop, and any other query type.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from math import log
 from pathlib import Path
@@ -28,7 +29,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from indexer.index.columnar import SegmentColumns, open_companion
+from indexer.index.columnar import SegmentColumns, open_companion, term_hash
 from indexer.ingest.dates import key_bounds
 from indexer.search.execution import (
     IndexStatistics,
@@ -43,6 +44,9 @@ from indexer.search.scoring import K1, BestField, Coordinated, Exhaustive
 SPARSE_SHARE = 16
 EXPANSIONS_KEPT = 4096  # prefix/wildcard expansions remembered per generation
 POSTINGS_KEPT = 16_384  # terms whose segments' postings are remembered per generation
+# Above this many terms in a field (a prefix's expansions), looking each up in every
+# segment costs more than reading the page's texts: their snippets read the texts.
+PLACED_WORDS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,42 @@ class ColumnarIndex:
                 bounds = bounds.reshape(-1, 2)
                 self._dates = (keys, bounds[where, 0], bounds[where, 1])
             return self._dates
+
+    def word_starts(
+        self, fieldname: str, words: Iterable[str], docnums: Iterable[int]
+    ) -> dict[int, dict[int, list[str]]]:
+        """Where ``words`` (terms of ``fieldname``) start in that field's text of each of
+        ``docnums``: document -> {first character: [terms]} (empty when it has none).
+        A document whose segment's companion keeps no starts is left out: its
+        snippet reads the text instead."""
+        words = list(words)
+        if len(words) > PLACED_WORDS:
+            return {}
+        wanted = np.unique(np.fromiter(docnums, dtype=np.int64))
+        found: dict[int, dict[int, list[str]]] = {}
+        btexts = [word.encode("utf-8") for word in words]
+        keys = np.array([term_hash(b) for b in btexts], dtype=np.uint64)
+        for columns, offset, _ in self.segments:
+            low, high = np.searchsorted(wanted, [offset, offset + columns.doccount])
+            if low == high:
+                continue
+            local = (wanted[low:high] - offset).tolist()
+            places: dict[int, dict[int, list[str]]] | None = {d: {} for d in local}
+            for i, at in columns.rows(fieldname, keys, btexts):
+                word = words[i]
+                occurrences = columns.starts(at, local)
+                if occurrences is None:
+                    places = None
+                    break
+                assert places is not None
+                for doc, starts in occurrences:
+                    at_doc = places[doc]
+                    for start in starts:
+                        at_doc.setdefault(start, []).append(word)
+            if places is not None:
+                for doc, at_doc in places.items():
+                    found[doc + offset] = at_doc
+        return found
 
     def in_period(self, lower: int, upper: int | None) -> np.ndarray:
         """A mask of the documents whose whole date period lies within [lower, upper]."""
