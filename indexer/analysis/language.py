@@ -118,6 +118,9 @@ def normalize_word(word: str, lang: str) -> str:
 
 def stem_word(word: str, lang: str) -> str:
     """Normalized and stemmed form of one word (only normalized for a neutral language)."""
+    terms = word_terms(word, lang)[1]  # the word table's: a Turkish lemma is looked up once
+    if terms:
+        return terms[0]
     algorithm = spec_for(lang).stemmer
     normalized = normalize_word(word, lang)
     if lang == "tr" and turkish_analysis() != SNOWBALL:
@@ -313,6 +316,20 @@ class LanguageFilter(Filter):
                 token.text = head
                 yield token
 
+    def places(self, words: list[tuple[str, int]]) -> Iterator[tuple[str, int, int]]:
+        """(term, position, start) of a text's (word, start) pairs as ``__call__`` indexes
+        them (stop words dropped, compound heads at their word's position): the
+        index-time path, without a Token object and generator stage per word."""
+        lang = self.lang
+        pos = 0
+        for word, start in words:
+            terms = word_terms(word, lang)[1]
+            if not terms:
+                continue
+            for term in terms:
+                yield term, pos, start
+            pos += 1
+
 
 class FoldFilter(Filter):
     """Replace each token with its language-neutral name key."""
@@ -334,6 +351,40 @@ class FoldFilter(Filter):
                 token.pos = pos
                 pos += 1
             yield token
+
+    def places(self, words: list[tuple[str, int]]) -> Iterator[tuple[str, int, int]]:
+        """(term, position, start) as ``__call__`` indexes them (see LanguageFilter)."""
+        pos = 0
+        for word, start in words:
+            key = folded_term(word)
+            if not key:
+                continue
+            yield key, pos, start
+            pos += 1
+
+
+def index_places(analyzer: Any, text: str) -> Iterator[tuple[str, int, int]] | None:
+    """(term, position, start) of ``text`` under one of this module's analyzers, its
+    words split once for all the fields that index the same text (a body goes to its
+    language's field and the folded one); None for any other analyzer."""
+    items = getattr(analyzer, "items", ())
+    if len(items) != 2 or not isinstance(items[1], LanguageFilter | FoldFilter):
+        return None
+    tokenizer = items[0]
+    if not isinstance(tokenizer, RegexTokenizer) or tokenizer.gaps:
+        return None
+    if tokenizer.expression.pattern != WORD_PATTERN.pattern:
+        return None
+    last = _last_split[0]  # one tuple, replaced whole: safe across threads
+    if last[0] is text:
+        words = last[1]
+    else:
+        words = [(m.group(), m.start()) for m in WORD_PATTERN.finditer(text)]
+        _last_split[0] = (text, words)
+    return items[1].places(words)
+
+
+_last_split: list[tuple[str | None, list[tuple[str, int]]]] = [(None, [])]
 
 
 def language_analyzer(lang: str) -> CompositeAnalyzer:

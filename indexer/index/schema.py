@@ -19,7 +19,12 @@ from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.formats import Positions, tokens
 
-from indexer.analysis.language import LANGUAGES, folded_analyzer, language_analyzer
+from indexer.analysis.language import (
+    LANGUAGES,
+    folded_analyzer,
+    index_places,
+    language_analyzer,
+)
 from indexer.ingest.dates import month_of, sort_key, year_of
 from indexer.model import UNDATED, UNDETERMINED, Document
 
@@ -53,6 +58,14 @@ class PositionsAndStarts(Positions):
         boost = self.field_boost
         places: defaultdict[str, list[int]] = defaultdict(list)
         starts: defaultdict[str, list[int]] = defaultdict(list)
+        direct = index_places(analyzer, value) if isinstance(value, str) else None
+        if direct is not None:  # Dossier's analyzers: every token's boost is 1
+            for term, position, start in direct:
+                places[term].append(position)
+                starts[term].append(start)
+            for word, found in places.items():
+                yield word, len(found), len(found) * boost, encode_places(found, starts[word])
+            return
         weights: defaultdict[str, float] = defaultdict(float)
         kwargs.update(positions=True, chars=True, boosts=True)
         for token in tokens(value, analyzer, kwargs):
