@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -367,7 +367,7 @@ def index_places(analyzer: Any, text: str) -> Iterator[tuple[str, int, int]] | N
     """(term, position, start) of ``text`` under one of this module's analyzers, its
     words split once for all the fields that index the same text (a body goes to its
     language's field and the folded one); None for any other analyzer."""
-    items = getattr(analyzer, "items", ())
+    items: Sequence[Any] = getattr(analyzer, "items", ())
     if len(items) != 2 or not isinstance(items[1], LanguageFilter | FoldFilter):
         return None
     tokenizer = items[0]
