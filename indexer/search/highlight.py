@@ -36,6 +36,7 @@ class WordPlaces:
 
     stems: dict[int, list[str]] = field(default_factory=dict)
     folded: dict[int, list[str]] = field(default_factory=dict)
+    cut: frozenset[int] = frozenset()  # words the scan limit cuts: judged by what is left
 
     def flattened(self, text: str) -> WordPlaces:
         """The same places in ``snippet``'s flattened text (each paragraph break of
@@ -49,7 +50,13 @@ class WordPlaces:
                 if start < SNIPPET_SCAN_CHARS
             }
 
-        return WordPlaces(moved(self.stems), moved(self.folded))
+        cut: set[int] = set()
+        if len(text) > SNIPPET_SCAN_CHARS:
+            for start in self.stems.keys() | self.folded.keys():
+                word = WORD_PATTERN.match(text, start)
+                if start < SNIPPET_SCAN_CHARS and word and word.end() > SNIPPET_SCAN_CHARS:
+                    cut.add(start + bisect_left(breaks, start))
+        return WordPlaces(moved(self.stems), moved(self.folded), frozenset(cut))
 
 
 _PARAGRAPH = re.compile("\n\n")
@@ -234,7 +241,7 @@ def _placed_spans(
             continue
         word = match.group()
         found = places.stems.get(start)
-        cut = match.end() == len(text)  # maybe the scan limit's cut: judge what is left
+        cut = start in places.cut
         if found and len(found) == 1 and not cut:
             key = found[0]
         elif found or cut:  # several of the query's terms at one word: the first rule's

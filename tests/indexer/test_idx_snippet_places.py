@@ -37,7 +37,7 @@ QUERIES = [
     "security", "security service", "Sicherheitsforum", "Sicherheit", "forum baku",
     "Нагиев", "Nagiyev", '"security service"', "oil OR gas", "secur*", "Sicher*",
     "org:az-sss forum", "international terrorism cooperation services forum", "paragraph",
-    "Bundessicherheitsrat", "Rat", "econom*",
+    "Bundessicherheitsrat", "Rat", "econom*", "o'clock",
 ]  # fmt: skip
 
 
@@ -49,8 +49,12 @@ def _extra_records() -> list[dict]:
     )
     filler = "Wort " * ((SNIPPET_SCAN_CHARS - 3) // 5)
     cut = filler[: SNIPPET_SCAN_CHARS - 3] + LONG_TAIL + " und danach noch mehr Sicherheit."
+    clock = "At six it began. " + "word " * 19_990
+    clock += "x" * (SNIPPET_SCAN_CHARS - 3 - len(clock)) + " o'clock and more."
+    assert clock[SNIPPET_SCAN_CHARS - 2 : SNIPPET_SCAN_CHARS] == "o'"  # cut after "o'"
     return [
         {"id": "breaks", "title": "Security report", "body": breaks, "lang": "en"},
+        {"id": "clock", "title": "Clock", "body": clock, "lang": "en"},
         {"id": "compound", "title": "Bundessicherheitsrat tagt", "lang": "de",
          "body": "Der Bundessicherheitsrat tagte. Der Rat und das Sicherheitsforum berieten "
                  "über Sicherheit.\n\nDer Sicherheitsrat schwieg."},
@@ -216,10 +220,16 @@ def test_the_page_takes_its_places_from_the_index(service: SearchService) -> Non
     assert "<mark>Rat</mark>" in hit.snippet and "<mark>Sicherheitsforum</mark>" in hit.snippet
 
 
-def test_a_word_cut_by_the_scan_limit_is_judged_as_cut(service: SearchService) -> None:
-    request = SearchRequest(query=LONG_TAIL[:6] + "*", languages=("de",), per_page=50)
+@pytest.mark.parametrize(
+    ("text", "lang", "doc"),
+    [(LONG_TAIL[:6] + "*", "de", "cut"), ("o'clock", "en", "clock")],  # in a word; at "'"
+)
+def test_a_word_cut_by_the_scan_limit_is_judged_as_cut(
+    service: SearchService, text: str, lang: str, doc: str
+) -> None:
+    request = SearchRequest(query=text, languages=(lang,), per_page=50)
     result = service.search(request)
-    hit = next(h for h in result.hits if h.id == "cut")
+    hit = next(h for h in result.hits if h.id == doc)
     assert hit.snippet == _read_snippets(service, request)[result.hits.index(hit)]
 
 
