@@ -50,13 +50,25 @@ class WordPlaces:
                 if start < SNIPPET_SCAN_CHARS
             }
 
-        cut: set[int] = set()
-        if len(text) > SNIPPET_SCAN_CHARS:
-            for start in self.stems.keys() | self.folded.keys():
-                word = WORD_PATTERN.match(text, start)
-                if start < SNIPPET_SCAN_CHARS and word and word.end() > SNIPPET_SCAN_CHARS:
-                    cut.add(start + bisect_left(breaks, start))
-        return WordPlaces(moved(self.stems), moved(self.folded), frozenset(cut))
+        cut = _cut_word(text)
+        moved_cut = frozenset() if cut is None else frozenset({cut + bisect_left(breaks, cut)})
+        return WordPlaces(moved(self.stems), moved(self.folded), moved_cut)
+
+
+def _cut_word(text: str) -> int | None:
+    """The start of the word of ``text`` that the scan limit cuts, if one is: what is
+    left of it may match where the whole word does not, or the reverse."""
+    if len(text) <= SNIPPET_SCAN_CHARS:
+        return None
+    run = SNIPPET_SCAN_CHARS  # back to the start of the letters and apostrophes there
+    while run > 0 and (text[run - 1].isalnum() or text[run - 1] in "_'’"):
+        run -= 1
+    for word in WORD_PATTERN.finditer(text, run):
+        if word.start() >= SNIPPET_SCAN_CHARS:
+            break
+        if word.end() > SNIPPET_SCAN_CHARS:
+            return word.start()
+    return None
 
 
 _PARAGRAPH = re.compile("\n\n")
@@ -235,7 +247,7 @@ def _placed_spans(
     """The matched words at the places the index gave, keyed as ``_matched_term`` keys
     them (the language field's term first, else the folded key)."""
     marked: list[tuple[Span, str]] = []
-    for start in places.stems.keys() | places.folded.keys():
+    for start in places.stems.keys() | places.folded.keys() | places.cut:
         match = WORD_PATTERN.match(text, start)
         if match is None:  # the index and the text disagree: nothing to mark here
             continue
