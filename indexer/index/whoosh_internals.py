@@ -271,11 +271,13 @@ def has_commit_after(index: Index, generation: int) -> bool:
     its table of contents, then deletes every other one. So while ``generation`` is the
     latest its table of contents exists and the next number's does not; after one
     newer commit the next number's exists, after two or more ``generation``'s is gone.
+    The next number's is looked at first: commits that end between the two looks have
+    deleted ``generation``'s by the second (the other order would miss two of them).
     """
     storage, name = index.storage, index.indexname
-    if not storage.file_exists(TOC._filename(name, generation)):
+    if storage.file_exists(TOC._filename(name, generation + 1)):
         return True
-    return bool(storage.file_exists(TOC._filename(name, generation + 1)))
+    return not storage.file_exists(TOC._filename(name, generation))
 
 
 def pinned_reader(index: Index, toc: Any) -> IndexReader:
