@@ -114,8 +114,12 @@ class SearcherManager:
     def _open(self) -> Generation:
         index = self.store.open()
         toc = read_toc(index)
-        token = (self.store.generation_id() or "?", toc.generation)
         folder = getattr(index.storage, "folder", None)
+        # Named after the directory opened, not a second look at CURRENT: a rebuild
+        # swapped in between would otherwise name the old one with the new one's name,
+        # and no later check would see a change.
+        name = Path(folder).name if folder else self.store.generation_id() or "?"
+        token = (name, toc.generation)
         generation = Generation(
             token=token, index=index, toc=toc, facets=FacetCache(_pinned_searcher(index, toc)),
             columnar_cache=ColumnarCache(Path(folder) if folder else None),
