@@ -484,15 +484,23 @@ class SearchService:
 
     def _stats(self) -> IndexStats:
         with self.manager.acquire() as generation:
-            cache = generation.facets
-            counts = {
-                facet.name: {
-                    value: len(docs) for value, docs in cache.values(facet.index_field).items()
+            tables = generation.facet_columns()
+            if tables is not None:  # the generation's tables, shared with its searches
+                live = tables.columns.live
+                counts = {facet.name: tables.counts(facet.index_field, live) for facet in FACETS}
+                dated = tables.columns.dates()[0][live]
+                keys = dated[dated > 0].tolist()
+                documents = int(live.sum())
+            else:  # no companions: from Whoosh, a posting list per value
+                cache = generation.facets
+                counts = {
+                    facet.name: {
+                        value: len(docs) for value, docs in cache.values(facet.index_field).items()
+                    }
+                    for facet in FACETS
                 }
-                for facet in FACETS
-            }
-            keys = [k for k in _date_keys(generation.searcher()) if k]
-            documents = len(cache.all_docs())
+                keys = [k for k in _date_keys(generation.searcher()) if k]
+                documents = len(cache.all_docs())
             name = generation.name
         years = counts[YEAR_FACET.name]
         return IndexStats(
@@ -513,7 +521,12 @@ class SearchService:
     def health(self) -> dict[str, str | int]:
         try:
             with self.manager.acquire() as generation:
-                documents = len(generation.facets.all_docs())
+                columns = generation.columnar()
+                documents = (
+                    int(columns.live.sum())
+                    if columns is not None
+                    else len(generation.facets.all_docs())
+                )
                 name = generation.name
         except Exception as exc:  # any failure to open the index means "unavailable"
             return {"status": "unavailable", "documents": 0, "generation": "", "message": str(exc)}

@@ -293,3 +293,19 @@ def test_readers_building_the_same_companions_at_once_all_answer(tmp_path: Path)
         assert _companions(built.root) == _segment_ids(service)
     leftovers = [p for p in _generation_dir(built.root).iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_stats_and_health_from_the_tables_are_whooshs(built: Built, service: SearchService) -> None:
+    """``stats`` and ``health`` read the generation's tables (no Whoosh query per facet
+    value after each commit) and give what Whoosh's postings give, deletions included."""
+    with SearchService(built.root) as reference:
+        with reference.manager.acquire() as generation:
+            generation.columnar_cache = ColumnarCache(None)  # no companions: Whoosh
+        expected, theirs = reference.stats(), reference.health()
+    with service.manager.acquire() as generation:
+        assert generation.facet_columns() is not None
+    ours = service.stats()
+    assert ours == expected
+    assert ours.documents == len(built.records) - 3
+    assert ours.languages and ours.years and ours.date_min
+    assert service.health() == theirs
