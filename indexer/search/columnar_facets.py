@@ -110,7 +110,8 @@ class FacetColumns:
 
         Stories are told apart by the 64-bit hash of their id that each companion
         keeps for every term (a collision among a million stories has odds of about
-        one in 40 million, and would merge two stories' counts, never lose a document).
+        one in 40 million; it would treat two stories as one: one result and one
+        count for both, the other story's articles then shown with ``collapse=none``).
         """
         with self._lock:
             if self._stories is None:
