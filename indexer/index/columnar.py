@@ -126,6 +126,10 @@ class SegmentColumns:
         low, high = found
         key = np.uint64(term_hash(btext))
         at = low + int(np.searchsorted(self.hashes[low:high], key))
+        return self._checked(at, high, key, btext)
+
+    def _checked(self, at: int, high: int, key: np.uint64, btext: bytes) -> int | None:
+        """The row of ``btext`` among the rows from ``at`` that share its hash ``key``."""
         while at < high and self.hashes[at] == key:
             start, end = self.term_offsets[at]
             if self.terms[start:end].tobytes() == btext:
@@ -149,13 +153,9 @@ class SegmentColumns:
         hit = table[np.minimum(at, len(table) - 1)] == keys
         result = []
         for i in np.flatnonzero(hit).tolist():
-            row = low + int(at[i])
-            while row < high and self.hashes[row] == keys[i]:  # terms sharing a hash
-                start, end = self.term_offsets[row]
-                if self.terms[start:end].tobytes() == btexts[i]:
-                    result.append((i, row))
-                    break
-                row += 1
+            row = self._checked(low + int(at[i]), high, keys[i], btexts[i])
+            if row is not None:
+                result.append((i, row))
         return result
 
     def term(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray] | None:

@@ -128,18 +128,9 @@ class Highlighter:
         marked.sort(key=lambda item: item[0].start)
         return marked
 
-    def mark_all(
-        self,
-        text: str,
-        lang: str,
-        terms: MatchTerms,
-        *,
-        title: bool = False,
-        places: WordPlaces | None = None,
-    ) -> str:
+    def mark_all(self, text: str, lang: str, terms: MatchTerms, *, title: bool = False) -> str:
         """The whole text, escaped, with every match marked."""
-        matches = self.matched_spans(text, lang, terms, title=title, places=places)
-        return _render(text, 0, len(text), matches)
+        return _render(text, 0, len(text), self.matched_spans(text, lang, terms, title=title))
 
     def snippet(
         self,
