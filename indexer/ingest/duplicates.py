@@ -68,32 +68,46 @@ _MULTIPLIERS, _INCREMENTS = _permutations()
 
 def minhash(hashes: Iterable[int]) -> np.ndarray:
     """The 128 minimum permuted values of 32-bit input hashes: datasketch's
-    ``MinHash(128, seed=1, scheme="affine32")`` value for value, in one array expression
+    ``MinHash(128, seed=1, scheme="affine32")`` value for value, in array expressions
     (a ``MinHash`` object per article cost more than its arithmetic)."""
+    return _minhash_array(np.fromiter(hashes, dtype=np.uint32))
+
+
+_CHUNK = 4096  # input hashes permuted at once: a 2 MB matrix, whatever the article's length
+
+
+def _minhash_array(hv: np.ndarray) -> np.ndarray:
+    """``minhash`` of an array of hashes, ``_CHUNK`` rows at a time, so that a body at the
+    size limit (~160,000 shingles) needs 2 MB of permutations rather than 80 MB."""
     s1, m1, s2, m2, s3 = _FMIX32
-    hv = np.fromiter(hashes, dtype=np.uint32)
     hv ^= hv >> s1
     hv *= np.uint32(m1)
     hv ^= hv >> s2
     hv *= np.uint32(m2)
     hv ^= hv >> s3
-    if not len(hv):
-        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
-    permuted = hv[:, None] * _MULTIPLIERS
-    permuted += _INCREMENTS
-    return permuted.min(axis=0)
+    result = np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(hv), _CHUNK):
+        permuted = hv[start : start + _CHUNK, None] * _MULTIPLIERS
+        permuted += _INCREMENTS
+        np.minimum(result, permuted.min(axis=0), out=result)
+    return result
 
 
 def signature(body: str) -> bytes:
-    """The stored MinHash signature of an article's body; empty when it is too short."""
+    """The stored MinHash signature of an article's body; empty when it is too short.
+
+    A repeated shingle cannot change a minimum, so the shingles are hashed as they come,
+    without a set of them (which cost more than it saved and ~100 bytes a shingle)."""
     words = normalized_words(body)
     if len(words) < MIN_WORDS:
         return b""
-    shingles = {
-        " ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8")
-        for i in range(len(words) - SHINGLE_WORDS + 1)
-    }
-    return minhash(map(_shingle_hash, shingles)).astype("<u4").tobytes()
+    count = len(words) - SHINGLE_WORDS + 1
+    hashes = np.fromiter(
+        (_shingle_hash(" ".join(words[i : i + SHINGLE_WORDS]).encode()) for i in range(count)),
+        dtype=np.uint32,
+        count=count,
+    )
+    return _minhash_array(hashes).astype("<u4").tobytes()
 
 
 def similarity(first: bytes, second: bytes) -> float:

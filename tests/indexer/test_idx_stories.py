@@ -83,11 +83,19 @@ def test_near_copy_is_similar_and_other_text_is_not() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [WIRE, EDITED, OTHER, "Нагиев заявил " * 20, "un deux trois " * 4 + "quatre cinq six"],
+    [
+        WIRE,
+        EDITED,
+        OTHER,
+        "Нагиев заявил " * 20,
+        "un deux trois " * 4 + "quatre cinq six",
+        # ~12,000 shingles: several of the minhash's chunks, the last one partial.
+        " ".join(f"word{i * 7919 % 10007}" for i in range(12_000)),
+    ],
 )
 def test_signature_is_datasketchs_minhash(body: str) -> None:
-    """The signature computed in one array expression is datasketch's own MinHash of the
-    same shingles, value for value (stored signatures keep their meaning)."""
+    """The signature computed in array expressions, chunk by chunk, is datasketch's own
+    MinHash of the same shingles, value for value (stored signatures keep their meaning)."""
     from datasketch import MinHash
 
     words = normalized_words(body)
