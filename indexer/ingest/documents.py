@@ -13,12 +13,12 @@ the rest of the corpus.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
 import re
 import sys
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +39,7 @@ from indexer.model import LANGUAGE_NAMES, MAX_ID_CHARS, Document
 SUFFIXES = (".txt", ".jsonl", ".txt.gz", ".jsonl.gz")
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article larger than this is refused
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a JSON Lines record longer than this is refused
-READ_CHUNK = 64 * 1024  # bytes read at a time from a JSON Lines file (a damaged .gz loses one)
+READ_CHUNK = 64 * 1024  # bytes read (and at most decompressed) at a time from a file
 MAX_BODY_CHARS = 1_000_000  # longer bodies are indexed up to here, with a warning
 _DATE_HEADER = re.compile(r"^\ufeff?\s*date\s+(\S+)\s*", re.IGNORECASE)
 _ID_SAFE = re.compile(r"[^\w.:-]+")
@@ -141,18 +141,66 @@ def _outside_link(link: Path, target: Path, top: Path) -> LoadProblem:
     )
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    """The file's bytes, gunzipped for ``.gz``."""
+class DamagedArchive(Exception):
+    """A .gz whose compressed data is cut short or corrupt (raised after every byte
+    before the damage has been passed on)."""
+
+
+def _gunzip(raw: IO[bytes]) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip file (members one after another), at most
+    ``READ_CHUNK`` at a time, however well the data compresses.
+
+    Unlike ``gzip.GzipFile``, every byte decompressed before damage or a cut is
+    passed on before ``DamagedArchive`` is raised, so the complete lines before it
+    are kept rather than the read's last 64 KiB lost with it.
+    """
+    inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer (CRC, size)
+    in_member = False
+    pending = b""
+    while True:
+        if not pending:
+            pending = raw.read(READ_CHUNK)
+            if not pending:
+                if in_member:
+                    if tail := inflater.flush():
+                        yield tail
+                    raise DamagedArchive("gzip file is cut short (its data ends mid-stream)")
+                return
+        if not in_member and not pending.strip(b"\x00"):
+            pending = b""  # zero padding after the last member, as gzip allows
+            continue
+        try:
+            out = inflater.decompress(pending, READ_CHUNK)
+        except zlib.error as exc:
+            raise DamagedArchive(f"gzip data is damaged ({exc})") from None
+        in_member = True
+        if out:
+            yield out
+        if inflater.eof:  # a member ended: another may follow
+            pending, in_member = inflater.unused_data, False
+            inflater = zlib.decompressobj(wbits=31)
+        else:
+            pending = inflater.unconsumed_tail
+
+
+def _chunks(handle: IO[bytes], path: Path) -> Iterator[bytes]:
+    """The file's bytes, gunzipped for ``.gz``, ``READ_CHUNK`` at a time."""
     if path.name.endswith(".gz"):
-        return gzip.GzipFile(path, "rb")  # type: ignore[return-value]  # a binary file object
-    return path.open("rb")
+        yield from _gunzip(handle)
+        return
+    while chunk := handle.read(READ_CHUNK):
+        yield chunk
 
 
 def _read_text(path: Path) -> str:
-    with _open_binary(path) as handle:
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"file is too large (the limit is {MAX_FILE_BYTES // 10**6} MB)")
+    size, parts = 0, []
+    with path.open("rb") as handle:
+        for chunk in _chunks(handle, path):
+            size += len(chunk)
+            if size > MAX_FILE_BYTES:
+                raise ValueError(f"file is too large (the limit is {MAX_FILE_BYTES // 10**6} MB)")
+            parts.append(chunk)
+    data = b"".join(parts)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -206,22 +254,16 @@ def iter_lines(
         yield number + 1, None if too_long else b"".join(pending)
 
 
-def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
-    while chunk := handle.read(READ_CHUNK):
-        yield chunk
-
-
 OnBytes = Callable[[int], None]  # told how many more bytes of the input files were read
 
 
 def _counted(chunks: Iterator[bytes], handle: IO[bytes], on_bytes: OnBytes) -> Iterator[bytes]:
     """The chunks, telling ``on_bytes`` how far into the file on disk each one reaches
     (for a .gz, the compressed bytes consumed), so one big file moves a progress bar."""
-    raw = getattr(handle, "fileobj", None) or handle  # a GzipFile reads from .fileobj
     done = 0
     for chunk in chunks:
         try:
-            position = raw.tell()
+            position = handle.tell()
         except (OSError, ValueError):
             position = done + len(chunk)
         if position > done:
@@ -401,8 +443,8 @@ def load_jsonl_file(
     where = str(path)
     number = 0
     try:
-        with _open_binary(path) as handle:
-            chunks = _chunks(handle)
+        with path.open("rb") as handle:
+            chunks = _chunks(handle, path)
             if on_bytes is not None:
                 chunks = _counted(chunks, handle, on_bytes)
             for number, data in iter_lines(chunks):
@@ -412,7 +454,7 @@ def load_jsonl_file(
                     )
                     continue
                 yield from _load_line(path, number, data, builder)
-    except (OSError, EOFError) as exc:  # unreadable, or a damaged or truncated .gz
+    except (OSError, DamagedArchive) as exc:  # unreadable, or a damaged or cut .gz
         yield LoadProblem(where, f"{_reason(exc)}; read stopped after line {number}", number + 1)
 
 
@@ -533,7 +575,7 @@ def load_documents(
         else:
             try:
                 raw = _read_text(item)
-            except (OSError, EOFError, ValueError) as exc:
+            except (OSError, DamagedArchive, ValueError) as exc:
                 yield LoadProblem(str(item), _reason(exc))
             else:
                 yield from load_text_file(item, raw, builder)

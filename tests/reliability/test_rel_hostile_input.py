@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -150,20 +151,93 @@ def test_gzip_files_are_read_as_they_are_and_checksums_stay_per_document(
     assert _documents(index)["z5"]["body"].startswith("A revised fifth article")
 
 
-def test_damaged_gzip_keeps_the_lines_before_the_damage(kit, tmp_path: Path) -> None:
+def _complete_lines(damaged: bytes) -> int:
+    """How many whole lines the bytes before the damage hold (what must be kept)."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        text = inflater.decompress(damaged)
+    except zlib.error:
+        text = b""
+    return text.count(b"\n")
+
+
+@pytest.mark.parametrize("articles", [400, 3], ids=["several-chunks", "small-file"])
+def test_a_gzip_cut_short_keeps_every_whole_line_before_the_cut(
+    kit, tmp_path: Path, articles: int
+) -> None:
     path = tmp_path / "cut.jsonl.gz"
     text = "\n".join(_record(f"c{n}", f"Article {n}. {GOOD} {os.urandom(400).hex()}")
-                     for n in range(400)) + "\n"  # fmt: skip
+                     for n in range(articles)) + "\n"  # fmt: skip
     data = gzip.compress(text.encode())
-    path.write_bytes(data[: len(data) // 2])  # cut off mid-stream
+    cut = data[: len(data) // 2] if articles > 3 else data[:-12]  # mid-stream / in the trailer
+    path.write_bytes(cut)
+    kept = _complete_lines(cut)
+    assert 0 < kept < articles or articles == 3
     done = kit.run_dossier("index", path, "--index", tmp_path / "index")
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     message = done.stderr.strip().splitlines()[-1]
-    assert re.match(rf"^{re.escape(str(path))}:\d+: error: .*read stopped after line \d+", message)
+    assert message == (
+        f"{path}:{kept + 1}: error: gzip file is cut short (its data ends mid-stream); "
+        f"read stopped after line {kept}"
+    )
     docs = _documents(tmp_path / "index")
-    assert 0 < len(docs) < 400
-    assert set(docs) == {f"c{n}" for n in range(len(docs))}, "the lines before the cut"
+    assert set(docs) == {f"c{n}" for n in range(kept)}, "every whole line before the cut"
+
+
+def _flip_bytes(data: bytes, at: int) -> bytes:
+    middle = bytearray(data)
+    for offset in range(at, at + 16):
+        middle[offset] ^= 0xFF
+    return bytes(middle)
+
+
+def test_corrupt_gzip_files_are_problems_and_the_other_files_are_indexed(
+    kit, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = "\n".join(_record(f"g{n}", f"Article {n}. {GOOD} {os.urandom(300).hex()}")
+                     for n in range(200)) + "\n"  # fmt: skip
+    data = gzip.compress(text.encode())
+    (corpus / "corrupt.jsonl.gz").write_bytes(_flip_bytes(data, len(data) // 2))
+    article = gzip.compress(("Port of Baku. " + GOOD + " " + os.urandom(3000).hex()).encode())
+    (corpus / "corrupt.txt.gz").write_bytes(_flip_bytes(article, len(article) // 2))
+    (corpus / "garbage.txt.gz").write_bytes(b"not gzip at all")
+    (corpus / "fine.jsonl").write_text(_record("fine") + "\n")
+    done = kit.run_dossier("index", corpus, "--index", tmp_path / "index")
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors: dict[str, list[str]] = {}
+    for line in done.stderr.splitlines():
+        if ": error: " in line:
+            where, reason = line.split(": error: ", 1)
+            errors.setdefault(
+                where.split(".gz:")[0] + ".gz" if ".gz:" in where else where, []
+            ).append(reason)
+    # deflate data is checked (CRC) only at a member's end: the lines decompressed
+    # from the damaged part are garbage, each an error of its own, then the damage
+    last = errors[str(corpus / "corrupt.jsonl.gz")][-1]
+    assert last.startswith("gzip data is damaged (") and "read stopped after line" in last, errors
+    txt = errors[str(corpus / "corrupt.txt.gz")]
+    assert len(txt) == 1 and txt[0].startswith("gzip data is damaged ("), txt
+    assert errors[str(corpus / "garbage.txt.gz")][0].startswith("gzip data is damaged (")
+    docs = _documents(tmp_path / "index")
+    read = int(last.rsplit(" ", 1)[1])
+    intact = _complete_lines(data[: len(data) // 2])  # the lines wholly before the damage
+    assert "fine" in docs and "corrupt" not in docs and "garbage" not in docs
+    assert 0 < intact <= read < 200
+    stored = {d for d in docs if d.startswith("g")}
+    assert {f"g{n}" for n in range(intact)} <= stored <= {f"g{n}" for n in range(read)}
+
+
+def test_a_gzip_of_several_members_and_zero_padding_is_read_whole(kit, tmp_path: Path) -> None:
+    path = tmp_path / "members.jsonl.gz"
+    members = [gzip.compress(f"{_record(f'm{n}')}\n".encode()) for n in range(3)]
+    path.write_bytes(b"".join(members) + b"\x00" * 512)  # as `cat a.gz b.gz` and tape padding
+    done = kit.run_dossier("index", path, "--index", tmp_path / "index")
+    assert done.returncode == 0, done.stderr
+    assert set(_documents(tmp_path / "index")) == {"m0", "m1", "m2"}
 
 
 def test_symbolic_links_out_of_the_tree_need_follow_links(kit, tmp_path: Path) -> None:
