@@ -222,8 +222,9 @@ def _is_dateline(match: re.Match[str], line: str, first: bool) -> bool:
     return first or bool(match.group("term") or match.group("agency").strip())
 
 
-def _line_date(line: str, *, first: bool = True) -> tuple[str, str] | None:
-    """(date, kind) when ``line`` opens with a dateline or is a publication/date line."""
+def _line_match(line: str, *, first: bool = True) -> tuple[str, str, str] | None:
+    """(date, kind, what follows the match) when ``line`` opens with a dateline or is
+    a publication/date line."""
     line = line[:LINE_PREFIX_CHARS].strip()
     for name, pattern in _LINE_PATTERNS:
         match = pattern.search(line)
@@ -241,14 +242,21 @@ def _line_date(line: str, *, first: bool = True) -> tuple[str, str] | None:
             ("updated", "last", "aktualisiert", "zuletzt", "обновлено", "güncel", "yenilənib")
         ):
             kind = "updated"
-        return value, kind
+        return value, kind, line[match.end() :]
     return None
 
 
+def _line_date(line: str, *, first: bool = True) -> tuple[str, str] | None:
+    """(date, kind) when ``line`` opens with a dateline or is a publication/date line."""
+    found = _line_match(line, first=first)
+    return None if found is None else found[:2]
+
+
 def is_date_line(line: str) -> bool:
-    """A line that only dates the article ("22 September 2025", "Published: …"): no headline."""
-    found = _line_date(line)
-    return found is not None and found[1] != "dateline"
+    """A line that only dates the article, so no headline: "22 September 2025",
+    "Published: …", or a dateline on a line of its own ("BAKU, 22 September 2025")."""
+    found = _line_match(line)
+    return found is not None and (found[1] != "dateline" or not found[2].strip(" .:—–-"))
 
 
 def date_from_dateline(text: str) -> str | None:

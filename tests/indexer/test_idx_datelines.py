@@ -158,15 +158,33 @@ def test_each_provenance_is_stored_in_the_index(
     assert [h.id for h in service.search(SearchRequest(query="", years=("2025",))).hits] == ["line"]
 
 
-@pytest.mark.parametrize("date_line", ["22 September 2025", "Published: 22 September 2025"])
+DATE_LINES_ABOVE_A_HEADLINE = [
+    "22 September 2025",
+    "Published: 22 September 2025",
+    "BAKU, 22 September 2025",  # a dateline on a line of its own, in each language
+    "Bakı, 22 sentyabr 2025",
+    "МОСКВА, 22 сентября 2025 г.",
+    "Berlin, 22. September 2025",
+    "İstanbul, 22 Eylül 2025",
+]
+
+
+@pytest.mark.parametrize("date_line", DATE_LINES_ABOVE_A_HEADLINE)
 def test_a_date_line_above_the_headline_dates_it_and_is_not_its_title(
-    date_line: str, write_corpus: Callable[..., Path], tmp_path: Path, open_service
+    date_line: str,
+    write_corpus: Callable[..., Path],
+    jsonl: Callable[..., str],
+    tmp_path: Path,
+    open_service,
 ) -> None:
-    root = write_corpus({"dated.txt": f"{date_line}\nForum opens in Baku\n\nThe forum opened.\n"})
+    text = f"{date_line}\nForum opens in Baku\n\nThe forum opened.\n"
+    root = write_corpus({"dated.txt": text, "lines.jsonl": jsonl({"id": "line", "body": text})})
     build_index([root], tmp_path / "index")
-    view = open_service(tmp_path / "index").document("dated")
-    assert view.title == "Forum opens in Baku"
-    assert (view.date, view.date_source) == ("2025-09-22", "dateline")
+    service = open_service(tmp_path / "index")
+    for doc_id in ("dated", "line"):
+        view = service.document(doc_id)
+        assert view.title == "Forum opens in Baku", doc_id
+        assert (view.date, view.date_source) == ("2025-09-22", "dateline"), doc_id
 
 
 def test_a_date_alone_on_a_later_line_is_not_taken() -> None:
