@@ -138,6 +138,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(json.dumps(asdict(stats), ensure_ascii=False, indent=2))
         return 0
     print(f"index        {stats.path} ({stats.generation})")
+    if stats.notice:
+        print(f"notice       {stats.notice}")
     print(f"documents    {stats.documents}")
     print(f"size on disk {stats.size_bytes / 1e6:.1f} MB")
     print(

@@ -319,6 +319,7 @@ class IndexStats:
     path: str
     generation: str
     undetermined_language: int = 0  # too short or mixed to detect: neutral analysis
+    notice: str | None = None  # why the index should be rebuilt, when it should
 
 
 MAX_ID_CHARS = 512  # longer document ids are refused at indexing (they go into URLs)

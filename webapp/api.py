@@ -73,6 +73,8 @@ def health() -> tuple[Response, int]:
         "documents": int(report.get("documents") or 0),
         "generation": str(report.get("generation") or ""),
     }
+    if report.get("notice"):
+        body["notice"] = str(report["notice"])  # it answers, but wants a rebuild
     return jsonify(body), 200 if body["status"] == "ok" else 503
 
 

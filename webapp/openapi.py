@@ -31,6 +31,11 @@ _PARTIAL_DATE = {
     "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
     "description": "YYYY, YYYY-MM or YYYY-MM-DD: the precision the source gives.",
 }
+_NOTICE = {
+    "type": "string",
+    "description": "Why the index should be rebuilt (`dossier index --rebuild`): it was "
+    "written by an earlier Dossier and lacks what newer ones infer; it still answers.",
+}
 _COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 
 
@@ -168,8 +173,10 @@ def schemas() -> dict[str, Any]:
             "status": {"enum": ["ok", "unavailable"]},
             "documents": {"type": "integer", "minimum": 0},
             "generation": {"type": "string"},
+            "notice": _NOTICE,
         }
     )
+    health["required"] = ["status", "documents", "generation"]  # a notice only when there is one
     stats = _object(
         {
             "documents": {"type": "integer", "minimum": 0},
@@ -188,6 +195,7 @@ def schemas() -> dict[str, Any]:
             "date_max": _PARTIAL_DATE,
             "size_bytes": {"type": "integer", "minimum": 0},
             "generation": {"type": "string"},
+            "notice": {**_NOTICE, "type": ["string", "null"]},
         }
     )
     error = _object(

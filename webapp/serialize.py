@@ -71,4 +71,5 @@ def stats_json(stats: IndexStats) -> dict[str, Any]:
         "date_max": stats.date_max,
         "size_bytes": stats.size_bytes,
         "generation": stats.generation,
+        "notice": stats.notice,
     }

@@ -143,6 +143,24 @@ def build_schema() -> Schema:
     return Schema(**fields)
 
 
+OLDER_LAYOUT_NOTICE = (
+    "the index has an older field layout (it still works); "
+    "`dossier index --rebuild` with all its sources gives it the current one"
+)
+
+
+def layout_notice(schema: Schema) -> str | None:
+    """Why the index should be rebuilt, when its fields (names and types) are not the
+    current ones: an index written by an earlier Dossier is searched as it is, but
+    lacks what newer ones infer (dates' provenance, stories, languages)."""
+    current = build_schema()
+    if sorted((n, type(schema[n]).__name__) for n in schema.names()) == sorted(
+        (n, type(current[n]).__name__) for n in current.names()
+    ):
+        return None
+    return OLDER_LAYOUT_NOTICE
+
+
 def document_fields(doc: Document) -> dict[str, object]:
     """The Whoosh field values of one document."""
     lang = doc.lang or UNDETERMINED

@@ -30,13 +30,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh.fields import Schema
 from whoosh.index import Index
 from whoosh.writing import IndexWriter
 
 from indexer.analysis.language import analysis_signature
 from indexer.index.columnar import install_companion_writer, sync_companions
-from indexer.index.schema import build_schema, document_fields
+from indexer.index.schema import build_schema, document_fields, layout_notice
 from indexer.index.store import IndexStore
 from indexer.index.whoosh_internals import ParallelWriter, install_writer_lengths
 from indexer.ingest.documents import (
@@ -191,17 +190,10 @@ def build_index(
                 report.problems.append(
                     LoadProblem(str(index_dir), f"{exc}; rebuilding it", severity="warning")
                 )
-        if ix is not None and _layout(ix.schema) != _layout(build_schema()):
+        if ix is not None and (notice := layout_notice(ix.schema)):
             # Still readable and searchable, and updated in its own layout; rebuilding
             # here would drop documents indexed from paths not given this time.
-            report.problems.append(
-                LoadProblem(
-                    str(index_dir),
-                    "the index has an older field layout (it still works); "
-                    "`dossier index --rebuild` with all its sources gives it the current one",
-                    severity="warning",
-                )
-            )
+            report.problems.append(LoadProblem(str(index_dir), notice, severity="warning"))
         if ix is None:
             generation, ix = store.new_generation()
             report.rebuilt = True
@@ -249,11 +241,6 @@ def build_index(
         report.generation = store.generation_id()
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _layout(schema: Schema) -> list[tuple[str, str]]:
-    """Field names and types: what must match for an index to have the current layout."""
-    return sorted((name, type(schema[name]).__name__) for name in schema.names())
 
 
 def _write_documents(

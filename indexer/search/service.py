@@ -23,7 +23,7 @@ from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from indexer.analysis.language import folded_term
-from indexer.index.schema import FOLDED_BODY, body_field
+from indexer.index.schema import FOLDED_BODY, body_field, layout_notice
 from indexer.index.store import IndexStore
 from indexer.ingest.dates import date_key
 from indexer.ingest.organizations import Gazetteer
@@ -502,6 +502,7 @@ class SearchService:
                 keys = [k for k in _date_keys(generation.searcher()) if k]
                 documents = len(cache.all_docs())
             name = generation.name
+            notice = layout_notice(generation.index.schema)
         years = counts[YEAR_FACET.name]
         return IndexStats(
             documents=documents,
@@ -516,6 +517,7 @@ class SearchService:
             path=str(self.store.root),
             generation=name,
             undetermined_language=counts["lang"].get(UNDETERMINED, 0),
+            notice=notice,
         )
 
     def health(self) -> dict[str, str | int]:
@@ -528,9 +530,13 @@ class SearchService:
                     else len(generation.facets.all_docs())
                 )
                 name = generation.name
+                notice = layout_notice(generation.index.schema)
         except Exception as exc:  # any failure to open the index means "unavailable"
             return {"status": "unavailable", "documents": 0, "generation": "", "message": str(exc)}
-        return {"status": "ok", "documents": documents, "generation": name}
+        report: dict[str, str | int] = {"status": "ok", "documents": documents, "generation": name}
+        if notice:
+            report["notice"] = notice
+        return report
 
     # --- analyst views (organization pages, export, caching): indexer/search/organizations.py
     # and indexer/search/exporting.py do the work ---

@@ -194,3 +194,9 @@ def test_an_index_without_the_newer_fields_is_updated_in_its_own_layout(
     service = open_service(root)
     assert service.document("fr").lang == "fr"
     assert [h.id for h in service.search(SearchRequest(query="présidentielles")).hits] == ["fr"]
+    # whoever reads it learns it wants a rebuild, not only `dossier index`
+    assert service.stats().notice and "--rebuild" in (service.stats().notice or "")
+    assert service.health()["notice"] == service.stats().notice
+    assert build_index([corpus, french], root, rebuild=True).rebuilt
+    rebuilt = open_service(tmp_path / "index")
+    assert rebuilt.stats().notice is None and "notice" not in rebuilt.health()

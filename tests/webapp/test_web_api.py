@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -95,6 +96,40 @@ def test_stats(client: FlaskClient, validate) -> None:
     validate(body, "StatsResponse")
     assert body["undated"] >= 1
     assert {"en", "de", "ru", "tr"} <= body["languages"].keys()
+
+
+def test_an_index_of_an_older_layout_says_it_wants_a_rebuild(
+    tmp_path: Path, make_app, validate
+) -> None:
+    """Health, stats and the landing page say so, not only `dossier index`."""
+    from whoosh import index as whoosh_index
+
+    from indexer.index.schema import build_schema
+    from indexer.index.store import GENERATION_PREFIX, IndexStore
+
+    root = tmp_path / "old-index"
+    old = root / f"{GENERATION_PREFIX}1"
+    old.mkdir(parents=True)
+    schema = build_schema()
+    schema.remove("date_source")  # as indexes before date provenance
+    whoosh_index.create_in(str(old), schema)
+    IndexStore(root).swap(old)
+    client = make_app(INDEX_DIR=root).test_client()
+    health = client.get("/api/health")
+    assert health.status_code == 200
+    validate(health.get_json(), "HealthResponse")
+    assert "dossier index --rebuild" in health.get_json()["notice"]
+    stats = client.get("/api/stats").get_json()
+    validate(stats, "StatsResponse")
+    assert stats["notice"] == health.get_json()["notice"]
+    page = client.get("/").get_data(as_text=True)
+    assert "needs a rebuild" in page and "dossier index --rebuild" in page
+
+
+def test_a_current_index_has_no_notice(client: FlaskClient) -> None:
+    assert "notice" not in client.get("/api/health").get_json()
+    assert client.get("/api/stats").get_json()["notice"] is None
+    assert "needs a rebuild" not in client.get("/").get_data(as_text=True)
 
 
 def test_openapi_document_is_valid(openapi: dict) -> None:
