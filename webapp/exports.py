@@ -1,7 +1,9 @@
 """The whole result set of a search as CSV or JSON Lines, streamed.
 
 Not a page: every hit up to ``EXPORT_MAX_ROWS``, in the search's order, with
-the columns a spreadsheet user needs. Rows are written as they are read from
+the columns a spreadsheet user needs; one row per story, as the result list
+shows them (``versions`` says how many articles it stands for), unless
+``collapse=none`` asks for every article. Rows are written as they are read from
 the index, so the first bytes leave at once and memory stays flat. The total
 number of matches is in ``X-Total-Count``; when it exceeds the cap, the
 export holds the first ``X-Export-Rows`` of them.
@@ -28,8 +30,8 @@ from .service import get_service
 
 bp = Blueprint("exports", __name__)
 
-COLUMNS: tuple[str, ...] = ("id", "date", "title", "source", "language", "organizations", "url",
-                            "score")  # fmt: skip
+COLUMNS: tuple[str, ...] = ("id", "date", "date_source", "title", "source", "language",
+                            "organizations", "url", "story", "versions", "score")  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -42,24 +44,29 @@ def csv_row(hit: Hit) -> list[str]:
     cells = [
         hit.id,
         hit.date or "",
+        hit.date_source or "",
         hit.title,
         hit.source or "",
         hit.lang or "",
         "; ".join(org.name for org in hit.organizations),
         hit.url or "",
+        hit.story or hit.id,
     ]
-    return [spreadsheet_safe(cell) for cell in cells] + [f"{hit.score:.4f}"]
+    return [spreadsheet_safe(cell) for cell in cells] + [str(hit.versions), f"{hit.score:.4f}"]
 
 
 def json_row(hit: Hit) -> dict[str, object]:
     return {
         "id": hit.id,
         "date": hit.date,
+        "date_source": hit.date_source,
         "title": hit.title,
         "source": hit.source,
         "language": hit.lang,
         "organizations": [{"id": org.id, "name": org.name} for org in hit.organizations],
         "url": hit.url,
+        "story": hit.story or hit.id,
+        "versions": hit.versions,
         "score": round(float(hit.score), 4),
     }
 

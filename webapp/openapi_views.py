@@ -189,8 +189,9 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
             }},
             "/api/export.csv": {"get": {
                 "operationId": "exportCsv",
-                "summary": "The whole result set of a search as CSV (id, date, title, source, "
-                f"language, organizations, url, score), at most {config['EXPORT_MAX_ROWS']} rows.",
+                "summary": "The whole result set of a search as CSV (id, date, date_source, "
+                "title, source, language, organizations, url, story, versions, score), at most "
+                f"{config['EXPORT_MAX_ROWS']} rows: one per story unless collapse=none.",
                 "parameters": export_params,
                 "responses": {
                     "200": {**_ok("CSV, streamed.", "text/csv", _STRING),
@@ -200,7 +201,8 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
             }},
             "/api/export.jsonl": {"get": {
                 "operationId": "exportJsonLines",
-                "summary": "The whole result set of a search as JSON Lines, one hit a line.",
+                "summary": "The whole result set of a search as JSON Lines, one hit a line "
+                "(one per story unless collapse=none), with the CSV's columns.",
                 "parameters": export_params,
                 "responses": {
                     "200": {**_ok("JSON Lines, streamed.", "application/x-ndjson", _STRING),

@@ -582,12 +582,11 @@ class ClusterExportRows:
     def __init__(self, service: ClusterSearchService, request: SearchRequest, limit: int):
 
         self._service = service
-        first = service.search(replace(request, page=1, per_page=1, snippets=False,
-                                       collapse="none"))  # fmt: skip
+        first = service.search(replace(request, page=1, per_page=1, snippets=False))
         self.total = first.total
         self._limit = min(limit, self.total)
-        # Every article, as the Whoosh export gives (an export does not collapse stories).
-        self._request = replace(request, snippets=False, per_page=EXPORT_PAGE, collapse="none")
+        # One row per story unless collapse=none, as the results and the Whoosh export.
+        self._request = replace(request, snippets=False, per_page=EXPORT_PAGE)
         self._rows = self._generate()
 
     def _generate(self) -> Generator[Hit, None, None]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from indexer.model import Hit, QueryError, SearchRequest
+from indexer.search.collapse import collapse, story_codes, versions_in
 from indexer.search.execution import QueryExecution, by_date, top_by_score
 from indexer.search.organizations import stored_hit
 
@@ -35,7 +36,9 @@ class ExportRows:
         self._release = contextlib.ExitStack()
         generation = self._release.enter_context(service.manager.acquire())
         try:
-            self.total, self._ranked, self._scores = _rank(service, generation, request, limit)
+            self.total, self._ranked, self._scores, self._versions = _rank(
+                service, generation, request, limit
+            )
         except BaseException:
             self._release.close()
             raise
@@ -55,7 +58,8 @@ class ExportRows:
             self._position += 1
         fields = self._searcher.stored_fields(docnum)
         score = self._scores.get(docnum, 0.0)
-        return stored_hit(fields, self._service.gazetteer, None, self._position, score)
+        versions = self._versions.get(docnum, 1)
+        return stored_hit(fields, self._service.gazetteer, None, self._position, score, versions)
 
     def __len__(self) -> int:
         return len(self._ranked)
@@ -70,8 +74,10 @@ class ExportRows:
 
 def _rank(
     service: SearchService, generation: Generation, request: SearchRequest, limit: int
-) -> tuple[int, list[int], dict[int, float]]:
-    """(total matches, the first ``limit`` document numbers in order, scores)."""
+) -> tuple[int, list[int], dict[int, float], dict[int, int]]:
+    """(total, the first ``limit`` document numbers in order, scores, versions): as the
+    result list has them, one row per story unless ``collapse=none`` (then the total
+    counts articles), each row with the number of its story's versions found."""
     searcher = generation.searcher()
     compiled = service.compiler.compile(request.query, searcher.reader())
     if compiled.browse and not any(_filter_values(request)):
@@ -82,11 +88,18 @@ def _rank(
     final = matches
     for docs in sorted(service._filters(generation, request).values(), key=len):
         final = final & docs
+    stories = story_codes(generation.facets, searcher)
+    if request.collapse == "story":
+        final, versions = collapse(
+            final, stories, service._ranking(execution, request, compiled, scores)
+        )
+    else:
+        versions = versions_in(final, stories)
     if compiled.browse or request.sort != "relevance":
         ranked = by_date(request.sort, generation.statistics.date_keys(searcher), final, limit)
     else:
         ranked = top_by_score(scores, final, limit)
-    return len(final), ranked, scores
+    return len(final), ranked, scores, versions
 
 
 def _filter_values(request: SearchRequest) -> tuple[object, ...]:

@@ -218,6 +218,7 @@ def stored_hit(
     highlighter: Highlighter | None,
     rank: int,
     score: float,
+    versions: int = 1,
 ) -> Hit:
     """A hit from stored fields alone: no snippet, the title escaped with nothing marked
     (left empty without a ``highlighter``: an export has no use for it)."""
@@ -237,4 +238,7 @@ def stored_hit(
         title_html=highlighter.mark_all(title, lang, MatchTerms(), title=True)
         if highlighter
         else "",
+        date_source=fields.get("date_source"),
+        story=fields.get("story") or fields["id"],
+        versions=versions,
     )

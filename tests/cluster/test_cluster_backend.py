@@ -180,12 +180,13 @@ def test_documents_stats_and_organizations_match(whoosh, cluster) -> None:  # ty
         cluster.organization("no-such-org")
 
 
-def test_export_streams_the_same_rows(whoosh, cluster) -> None:  # type: ignore[no-untyped-def]
-    request = SearchRequest(query="security", sort="date")
-    mine = [hit.id for hit in whoosh.export(request, 1000)]
+@pytest.mark.parametrize("collapse", ["story", "none"])
+def test_export_streams_the_same_rows(whoosh, cluster, collapse: str) -> None:  # type: ignore[no-untyped-def]
+    request = SearchRequest(query="security", sort="date", collapse=collapse)
+    mine = [(hit.id, hit.story, hit.versions) for hit in whoosh.export(request, 1000)]
     theirs = cluster.export(request, 1000)
     assert theirs.total == len(mine)
-    assert [hit.id for hit in theirs] == mine
+    assert [(hit.id, hit.story, hit.versions) for hit in theirs] == mine
 
 
 def test_reindexing_is_incremental_and_idempotent(

@@ -84,7 +84,7 @@ def test_export_is_streamed(client: FlaskClient) -> None:
         assert response.is_streamed
         assert "Content-Length" not in response.headers
         first = next(response.response)
-        assert first.startswith(b"id,date,title")
+        assert first.startswith(b"id,date,date_source,title")
     finally:
         response.close()
 

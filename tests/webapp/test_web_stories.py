@@ -145,3 +145,32 @@ def test_document_page_and_api_list_versions(
     assert '<section class="versions"' not in story_client.get("/documents/other-4").get_data(
         as_text=True
     )
+
+
+def _export(client: FlaskClient, query: str) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    import csv
+    import io
+
+    sheet = client.get(f"/api/export.csv?{query}")
+    lines = client.get(f"/api/export.jsonl?{query}")
+    assert sheet.status_code == lines.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(sheet.get_data(as_text=True))))
+    assert sheet.headers["X-Total-Count"] == str(len(rows))
+    records = [json.loads(line) for line in lines.get_data(as_text=True).splitlines()]
+    return rows, records
+
+
+def test_exports_collapse_stories_as_the_results_do(story_client: FlaskClient) -> None:
+    """One row per story by default, its versions counted; collapse=none: every article."""
+    rows, records = _export(story_client, "q=freight+OR+library")
+    shown = api(story_client, "/api/search?q=freight+OR+library")["hits"]
+    assert [r["id"] for r in rows] == [r["id"] for r in records] == [h["id"] for h in shown]
+    assert {(r["story"], r["versions"]) for r in rows} == {("wire-1", "3"), ("other-4", "1")}
+    assert {(r["story"], r["versions"]) for r in records} == {("wire-1", 3), ("other-4", 1)}
+    assert {r["date_source"] for r in rows} == {"record"}
+    rows, records = _export(story_client, "q=freight+OR+library&collapse=none")
+    assert sorted(r["id"] for r in rows) == ["copy-2", "edit-3", "other-4", "wire-1"]
+    assert {r["id"]: r["story"] for r in records} == {
+        "wire-1": "wire-1", "copy-2": "wire-1", "edit-3": "wire-1", "other-4": "other-4",
+    }  # fmt: skip
+    assert {r["versions"] for r in records if r["story"] == "wire-1"} == {3}
