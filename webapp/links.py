@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 from flask import url_for
 from werkzeug.datastructures import MultiDict
 
-from indexer.model import DEFAULT_SORT, FACETS, FACETS_BY_NAME, SearchRequest
+from indexer.model import DEFAULT_COLLAPSE, DEFAULT_SORT, FACETS, FACETS_BY_NAME, SearchRequest
 
 from .params import request_args
 from .wire import MAX_REQUEST_LINE
@@ -86,6 +86,15 @@ class SearchLinks:
         args["collapse"] = "none"
         return self._link(args)
 
+    def collapse(self, mode: str) -> str:
+        """The same search with stories collapsed (the default) or every version shown."""
+        args = self._args()
+        args.poplist("page")
+        args.poplist("collapse")
+        if mode != DEFAULT_COLLAPSE:
+            args["collapse"] = mode
+        return self._link(args)
+
     def without_story(self) -> str:
         args = self._args()
         for param in ("page", "story", "collapse"):
@@ -113,12 +122,14 @@ class SearchLinks:
         return self._link(args)
 
     def without_filters(self) -> str:
-        """Keep only the query and the sort order."""
+        """Keep only the query, the sort order and whether stories are collapsed."""
         args: MultiDict[str, str] = MultiDict()
         if self.request.query:
             args["q"] = self.request.query
         if self.request.sort != DEFAULT_SORT:
             args["sort"] = self.request.sort
+        if self.request.collapse != DEFAULT_COLLAPSE:
+            args["collapse"] = self.request.collapse
         return self._link(args)
 
     def document(self, doc_id: str) -> str:

@@ -174,3 +174,32 @@ def test_exports_collapse_stories_as_the_results_do(story_client: FlaskClient) -
         "wire-1": "wire-1", "copy-2": "wire-1", "edit-3": "wire-1", "other-4": "other-4",
     }  # fmt: skip
     assert {r["versions"] for r in records if r["story"] == "wire-1"} == {3}
+
+
+TOGGLE = re.compile(r'<nav class="sort collapse-toggle"[^>]*>(.*?)</nav>', re.S)
+
+
+def test_page_toggles_between_one_version_per_story_and_every_version(
+    story_client: FlaskClient,
+) -> None:
+    page = story_client.get("/?q=freight+OR+library&lang=en").get_data(as_text=True)
+    assert "2 results" in page
+    toggle = TOGGLE.search(page)
+    assert toggle is not None
+    assert '<strong aria-current="true">one version per story</strong>' in toggle.group(1)
+    href = html.unescape(re.search(r'href="([^"]+)"[^>]*>every version<', toggle.group(1))[1])
+    params = parse_qs(urlsplit(href).query)
+    assert params == {"q": ["freight OR library"], "lang": ["en"], "collapse": ["none"]}
+    every = story_client.get(href).get_data(as_text=True)
+    assert "4 results" in every and not MORE.findall(every)
+    assert '<strong aria-current="true">every version</strong>' in every
+    assert every.count("One of 3 versions of a story here") == 3
+    back = re.search(r'href="([^"]+)"[^>]*>one version per story<', every)
+    assert back is not None
+    assert parse_qs(urlsplit(html.unescape(back[1])).query) == {
+        "q": ["freight OR library"], "lang": ["en"],
+    }  # fmt: skip
+    # clearing the filters keeps the choice; an archive without copies shows no toggle
+    clear = re.search(r'href="([^"]+)"[^>]*>Clear all filters<', every)
+    assert clear is not None and "collapse=none" in html.unescape(clear[1])
+    assert not TOGGLE.search(story_client.get("/?q=library").get_data(as_text=True))
