@@ -88,6 +88,11 @@ class GazetteerError(DossierError):
     """The gazetteer file is unreadable or malformed."""
 
 
+class DamagedArchiveError(DossierError):
+    """A .gz whose compressed data is cut short or corrupt (raised after every byte
+    before the damage has been passed on, so the whole lines before it are kept)."""
+
+
 class IncompleteIndexError(DossierError):
     """A worker process of a parallel build failed; the new generation is not used."""
 

@@ -21,46 +21,12 @@ from indexer.model import (
 )
 
 from .errors import ERRORS
+from .openapi_shapes import COUNT, COUNTS, DATE_SOURCE, NOTICE, NULLABLE_STRING, PARTIAL_DATE
+from .openapi_shapes import ref as _ref
+from .openapi_shapes import strict_object as _object
 from .openapi_views import add_views
 from .search_post_openapi import add_search_post
 from .suggest_openapi import suggest_paths, suggest_schemas
-
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_PARTIAL_DATE = {
-    "type": ["string", "null"],
-    "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
-    "description": "YYYY, YYYY-MM or YYYY-MM-DD: the precision the source gives.",
-}
-_NOTICE = {
-    "type": "string",
-    "description": "Why the index should be rebuilt (`dossier index --rebuild`): it was "
-    "written by an earlier Dossier and lacks what newer ones infer; it still answers.",
-}
-_COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
-
-
-def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "type": "object",
-        "required": list(properties),
-        "additionalProperties": False,
-        "properties": properties,
-    }
-    if description:
-        schema["description"] = description
-    return schema
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-_DATE_SOURCE = {
-    "enum": ["record", "header", "dateline", None],
-    "description": "Where the date came from: the record's date field, the text file's "
-    "`date` header line, or the article's own dateline or publication line. "
-    "Null when undated.",
-}
 
 
 def schemas() -> dict[str, Any]:
@@ -72,11 +38,11 @@ def schemas() -> dict[str, Any]:
             "id": {"type": "string"},
             "title": {"type": "string"},
             "title_html": marked,
-            "date": _PARTIAL_DATE,
-            "date_source": _DATE_SOURCE,
-            "lang": _NULLABLE_STRING,
-            "source": _NULLABLE_STRING,
-            "url": _NULLABLE_STRING,
+            "date": PARTIAL_DATE,
+            "date_source": DATE_SOURCE,
+            "lang": NULLABLE_STRING,
+            "source": NULLABLE_STRING,
+            "url": NULLABLE_STRING,
             "organizations": {"type": "array", "items": _ref("OrganizationRef")},
             "score": {"type": "number"},
             "snippet": marked,
@@ -96,25 +62,25 @@ def schemas() -> dict[str, Any]:
         {
             "id": {"type": "string"},
             "title": {"type": "string"},
-            "source": _NULLABLE_STRING,
-            "date": _PARTIAL_DATE,
+            "source": NULLABLE_STRING,
+            "date": PARTIAL_DATE,
         }
     )
     facet_value = _object(
         {
             "value": {"type": "string"},
             "label": {"type": "string"},
-            "count": {"type": "integer", "minimum": 0},
+            "count": COUNT,
             "selected": {"type": "boolean"},
         }
     )
     search = _object(
         {
             "query": {"type": "string"},
-            "total": {"type": "integer", "minimum": 0},
+            "total": COUNT,
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
-            "pages": {"type": "integer", "minimum": 0},
+            "pages": COUNT,
             "took_ms": {"type": "number", "minimum": 0},
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": {
@@ -154,11 +120,11 @@ def schemas() -> dict[str, Any]:
                 "type": "string",
                 "description": "Escaped paragraphs separated by blank lines; only <mark>.",
             },
-            "date": _PARTIAL_DATE,
-            "date_source": _DATE_SOURCE,
-            "lang": _NULLABLE_STRING,
-            "source": _NULLABLE_STRING,
-            "url": _NULLABLE_STRING,
+            "date": PARTIAL_DATE,
+            "date_source": DATE_SOURCE,
+            "lang": NULLABLE_STRING,
+            "source": NULLABLE_STRING,
+            "url": NULLABLE_STRING,
             "organizations": {"type": "array", "items": _ref("OrganizationRef")},
             "story": {"type": ["string", "null"]},
             "versions": {
@@ -171,31 +137,30 @@ def schemas() -> dict[str, Any]:
     health = _object(
         {
             "status": {"enum": ["ok", "unavailable"]},
-            "documents": {"type": "integer", "minimum": 0},
+            "documents": COUNT,
             "generation": {"type": "string"},
-            "notice": _NOTICE,
+            "notice": NOTICE,
         }
     )
     health["required"] = ["status", "documents", "generation"]  # a notice only when there is one
     stats = _object(
         {
-            "documents": {"type": "integer", "minimum": 0},
-            "languages": _COUNTS,
-            "organizations": _COUNTS,
-            "years": _COUNTS,
-            "sources": _COUNTS,
-            "undated": {"type": "integer", "minimum": 0},
-            "undetermined_language": {
-                "type": "integer",
-                "minimum": 0,
+            "documents": COUNT,
+            "languages": COUNTS,
+            "organizations": COUNTS,
+            "years": COUNTS,
+            "sources": COUNTS,
+            "undated": COUNT,
+            "undetermined_language": COUNT
+            | {
                 "description": "Articles whose language was too short or mixed to detect "
-                "(lang 'und'; language-neutral analysis).",
+                "(lang 'und'; language-neutral analysis)."
             },
-            "date_min": _PARTIAL_DATE,
-            "date_max": _PARTIAL_DATE,
-            "size_bytes": {"type": "integer", "minimum": 0},
+            "date_min": PARTIAL_DATE,
+            "date_max": PARTIAL_DATE,
+            "size_bytes": COUNT,
             "generation": {"type": "string"},
-            "notice": {**_NOTICE, "type": ["string", "null"]},
+            "notice": {**NOTICE, "type": ["string", "null"]},
         }
     )
     error = _object(

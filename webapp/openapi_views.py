@@ -10,32 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .openapi_shapes import COUNT, COUNTS, NULLABLE_STRING, PARTIAL_DATE, STRING, URL
+from .openapi_shapes import ref as _ref
+from .openapi_shapes import strict_object as _object
 from .organizations import DEFAULT_PER_PAGE, MAX_FILTER_CHARS, MAX_PER_PAGE
-
-_STRING = {"type": "string"}
-_NULLABLE_STRING = {"type": ["string", "null"]}
-_COUNT = {"type": "integer", "minimum": 0}
-_URL = {"type": "string", "description": "A path on this server, with its query."}
-_PARTIAL_DATE = {"type": ["string", "null"], "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"}
-_COUNTS = {"type": "object", "additionalProperties": _COUNT}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "required": list(properties),
-        "additionalProperties": False,
-        "properties": properties,
-    }
-
 
 LINKS = _object(
     {
-        "self": _URL,
+        "self": URL,
         "next": {"type": ["string", "null"], "description": "The next page; null on the last."},
         "prev": {
             "type": ["string", "null"],
@@ -53,51 +35,51 @@ LINK_HEADER = {
 
 def _schemas() -> dict[str, Any]:
     summary = {
-        "id": _STRING,
-        "name": _STRING,
-        "names": {"type": "object", "additionalProperties": _STRING},
-        "kind": _STRING,
-        "country": _STRING,
-        "count": _COUNT,
-        "url": _URL,
-        "html_url": _URL,
+        "id": STRING,
+        "name": STRING,
+        "names": {"type": "object", "additionalProperties": STRING},
+        "kind": STRING,
+        "country": STRING,
+        "count": COUNT,
+        "url": URL,
+        "html_url": URL,
     }
-    counted = _object({"value": _STRING, "label": _STRING, "count": _COUNT, "search_url": _URL})
-    related = _object({**counted["properties"], "html_url": _URL})
+    counted = _object({"value": STRING, "label": STRING, "count": COUNT, "search_url": URL})
+    related = _object({**counted["properties"], "html_url": URL})
     article = _object(
         {
-            "id": _STRING,
-            "title": _STRING,
-            "date": _PARTIAL_DATE,
-            "lang": _NULLABLE_STRING,
-            "source": _NULLABLE_STRING,
-            "url": _NULLABLE_STRING,
+            "id": STRING,
+            "title": STRING,
+            "date": PARTIAL_DATE,
+            "lang": NULLABLE_STRING,
+            "source": NULLABLE_STRING,
+            "url": NULLABLE_STRING,
             "organizations": {"type": "array", "items": _ref("OrganizationRef")},
         }
     )
     profile = _object(
         {
             **summary,
-            "aliases": {"type": "array", "items": _STRING},
-            "years": _COUNTS,
-            "months": _COUNTS,
-            "undated": _COUNT,
+            "aliases": {"type": "array", "items": STRING},
+            "years": COUNTS,
+            "months": COUNTS,
+            "undated": COUNT,
             "related": {"type": "array", "items": related},
             "sources": {"type": "array", "items": counted},
             "languages": {"type": "array", "items": counted},
             "latest": {"type": "array", "items": article, "maxItems": 10},
-            "search_url": _URL,
-            "feed_url": _URL,
-            "export_url": _URL,
+            "search_url": URL,
+            "feed_url": URL,
+            "export_url": URL,
         }
     )
     listing = _object(
         {
-            "q": _STRING,
-            "total": _COUNT,
+            "q": STRING,
+            "total": COUNT,
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1},
-            "pages": _COUNT,
+            "pages": COUNT,
             "organizations": {"type": "array", "items": _ref("OrganizationSummary")},
             "links": _ref("PageLinks"),
         }
@@ -194,7 +176,7 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
                 f"{config['EXPORT_MAX_ROWS']} rows: one per story unless collapse=none.",
                 "parameters": export_params,
                 "responses": {
-                    "200": {**_ok("CSV, streamed.", "text/csv", _STRING),
+                    "200": {**_ok("CSV, streamed.", "text/csv", STRING),
                             "headers": export_headers},
                     **_errors(400, 413, 503),
                 },
@@ -205,7 +187,7 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
                 "(one per story unless collapse=none), with the CSV's columns.",
                 "parameters": export_params,
                 "responses": {
-                    "200": {**_ok("JSON Lines, streamed.", "application/x-ndjson", _STRING),
+                    "200": {**_ok("JSON Lines, streamed.", "application/x-ndjson", STRING),
                             "headers": export_headers},
                     **_errors(400, 413, 503),
                 },
@@ -215,7 +197,7 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
                 "summary": "A search as an Atom feed, newest first (the search page's parameters).",
                 "parameters": export_params,
                 "responses": {
-                    "200": _ok("An Atom feed.", "application/atom+xml", _STRING),
+                    "200": _ok("An Atom feed.", "application/atom+xml", STRING),
                     **_html_errors(400, 413, 503),
                 },
             }},
@@ -225,14 +207,14 @@ def add_views(doc: dict[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
                 "engine.",
                 "responses": {
                     "200": _ok("OpenSearch 1.1.", "application/opensearchdescription+xml",
-                               _STRING),
+                               STRING),
                     **_html_errors(),
                 },
             }},
             "/robots.txt": {"get": {
                 "operationId": "robots",
                 "summary": "What crawlers may visit.",
-                "responses": {"200": _ok("robots.txt", "text/plain", _STRING), **_html_errors()},
+                "responses": {"200": _ok("robots.txt", "text/plain", STRING), **_html_errors()},
             }},
         }
     )  # fmt: skip

@@ -34,7 +34,7 @@ from indexer.ingest.dates import (
     normalize_record_date,
 )
 from indexer.ingest.organizations import Gazetteer
-from indexer.model import LANGUAGE_NAMES, MAX_ID_CHARS, Document
+from indexer.model import LANGUAGE_NAMES, MAX_ID_CHARS, DamagedArchiveError, Document
 
 SUFFIXES = (".txt", ".jsonl", ".txt.gz", ".jsonl.gz")
 MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article larger than this is refused
@@ -141,17 +141,12 @@ def _outside_link(link: Path, target: Path, top: Path) -> LoadProblem:
     )
 
 
-class DamagedArchive(Exception):
-    """A .gz whose compressed data is cut short or corrupt (raised after every byte
-    before the damage has been passed on)."""
-
-
 def _gunzip(raw: IO[bytes]) -> Iterator[bytes]:
     """The decompressed bytes of a gzip file (members one after another), at most
     ``READ_CHUNK`` at a time, however well the data compresses.
 
     Unlike ``gzip.GzipFile``, every byte decompressed before damage or a cut is
-    passed on before ``DamagedArchive`` is raised, so the complete lines before it
+    passed on before ``DamagedArchiveError`` is raised, so the complete lines before it
     are kept rather than the read's last 64 KiB lost with it.
     """
     inflater = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer (CRC, size)
@@ -164,7 +159,7 @@ def _gunzip(raw: IO[bytes]) -> Iterator[bytes]:
                 if in_member:
                     if tail := inflater.flush():
                         yield tail
-                    raise DamagedArchive("gzip file is cut short (its data ends mid-stream)")
+                    raise DamagedArchiveError("gzip file is cut short (its data ends mid-stream)")
                 return
         if not in_member and not pending.strip(b"\x00"):
             pending = b""  # zero padding after the last member, as gzip allows
@@ -172,7 +167,7 @@ def _gunzip(raw: IO[bytes]) -> Iterator[bytes]:
         try:
             out = inflater.decompress(pending, READ_CHUNK)
         except zlib.error as exc:
-            raise DamagedArchive(f"gzip data is damaged ({exc})") from None
+            raise DamagedArchiveError(f"gzip data is damaged ({exc})") from None
         in_member = True
         if out:
             yield out
@@ -454,7 +449,7 @@ def load_jsonl_file(
                     )
                     continue
                 yield from _load_line(path, number, data, builder)
-    except (OSError, DamagedArchive) as exc:  # unreadable, or a damaged or cut .gz
+    except (OSError, DamagedArchiveError) as exc:  # unreadable, or a damaged or cut .gz
         yield LoadProblem(where, f"{_reason(exc)}; read stopped after line {number}", number + 1)
 
 
@@ -575,7 +570,7 @@ def load_documents(
         else:
             try:
                 raw = _read_text(item)
-            except (OSError, DamagedArchive, ValueError) as exc:
+            except (OSError, DamagedArchiveError, ValueError) as exc:
                 yield LoadProblem(str(item), _reason(exc))
             else:
                 yield from load_text_file(item, raw, builder)

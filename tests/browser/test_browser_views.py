@@ -75,7 +75,9 @@ def test_from_results_to_organization_feed_and_export_without_javascript(
         page.keyboard.press("Enter")
     path = download.value.path()
     lines = Path(path).read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "id,date,title,source,language,organizations,url,score"
+    assert lines[0] == (
+        "id,date,date_source,title,source,language,organizations,url,story,versions,score"
+    )
     total = server.api(org="kz-knb")["total"]
     assert len(lines) - 1 == total
     assert export["href"].startswith("/api/export.csv?org=kz-knb")
