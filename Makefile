@@ -88,9 +88,9 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 
 # Peak memory of `dossier index` on one multi-GB JSON Lines file (streamed):
-# tens of minutes; GIGABYTES=3 by default, STREAM_ARGS=--gzip for a .jsonl.gz.
+# over an hour; GIGABYTES=2 by default, STREAM_ARGS=--gzip for a .jsonl.gz.
 bench-stream: $(VENV)/.installed-bench
-	$(BIN)/python bench/stream_memory.py --gigabytes $(or $(GIGABYTES),3) $(STREAM_ARGS)
+	$(BIN)/python bench/stream_memory.py --gigabytes $(or $(GIGABYTES),2) $(STREAM_ARGS)
 
 # Whoosh against a fresh local 3-node Typesense cluster (issue 16): indexing rate and the
 # JSON API at 1, 8 and 32 clients on ARTICLES generated articles, engines alternating

@@ -1,20 +1,22 @@
 """Peak memory of `dossier index` on one very large JSON Lines file (issue 12).
 
 JSON Lines are streamed line by line, so the indexer's memory should not grow
-with the file. This builds a file of the size asked for (default 3 GB; plain
+with the file. This builds a file of the size asked for (default 2 GB; plain
 or ``.jsonl.gz``) from ``bench/generate.py`` articles, repeated with fresh ids
-(``c<copy>-<id>``) until it is big enough, indexes it with
+(``c<copy>-<id>``) until it is big enough (by default there are enough distinct
+articles and none is repeated), indexes it with
 ``dossier index FILE --rebuild`` and reports the wall time, the peak resident
 memory of the indexing process (``VmHWM``) and of its largest worker
-(``RUSAGE_CHILDREN``), and the index's document count. Not part of
-``make test``; ``make bench-stream`` runs it (tens of minutes for 3 GB).
+(``RUSAGE_CHILDREN``; and its own private pages, without those shared with
+the indexing process since the fork), and the index's document count. Not part of
+``make test``; ``make bench-stream`` runs it (over an hour for 2 GB).
 
 ``--load-only`` measures the streaming loader alone on the file, in this
 process: every line read, decoded, parsed, checked and its id claimed, but no
 article cleaned, analyzed or written (that work is per article and bounded by
 the body limit and Whoosh's posting pool).
 
-    python bench/stream_memory.py [--gigabytes 3] [--articles 100000] [--gzip] [--work DIR]
+    python bench/stream_memory.py [--gigabytes 2] [--articles N] [--gzip] [--work DIR]
     python bench/stream_memory.py --corpus FILE.jsonl[.gz]   # an existing file
     python bench/stream_memory.py --corpus FILE.jsonl --load-only
 """
@@ -74,6 +76,26 @@ def peak_of(pid: int) -> int:
     return 0
 
 
+def private_of_children(pid: int) -> int:
+    """The largest memory (kB) any child of ``pid`` holds on its own: its private pages,
+    without those it still shares with the indexing process since the fork (which its
+    resident figure counts, so a worker's RSS grows with its parent's)."""
+    largest = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0
+    for child in children:
+        try:
+            rollup = Path(f"/proc/{child}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        private = sum(int(line.split()[1]) for line in rollup.splitlines()
+                      if line.startswith(("Private_Clean:", "Private_Dirty:")))  # fmt: skip
+        largest = max(largest, private)
+    return largest
+
+
 def load_only(corpus: Path) -> int:
     """Stream ``corpus`` through the loader without building documents; print the peak."""
     sys.path.insert(0, str(REPO))
@@ -99,8 +121,10 @@ def load_only(corpus: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gigabytes", type=float, default=3.0)
-    parser.add_argument("--articles", type=int, default=100_000, help="distinct articles made")
+    parser.add_argument("--gigabytes", type=float, default=2.0)
+    parser.add_argument("--articles", type=int, default=None,
+                        help="distinct articles made (default: enough to fill --gigabytes; "
+                        "fewer are repeated with fresh ids, i.e. exact duplicates)")  # fmt: skip
     parser.add_argument("--gzip", action="store_true", help="write and read a .jsonl.gz")
     parser.add_argument("--work", type=Path, help="working directory (default: a temporary one)")
     parser.add_argument("--corpus", type=Path, help="index this file instead of making one")
@@ -117,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                 size += len(line)
     else:
         corpus = work / ("big.jsonl.gz" if args.gzip else "big.jsonl")
-        count, size = make_corpus(corpus, args.gigabytes, args.articles, args.gzip)
+        # ~1,220 bytes a generated article: 4% more than fill the file, none repeated
+        articles = args.articles or int(args.gigabytes * 1e9 / 1170) + 1
+        count, size = make_corpus(corpus, args.gigabytes, articles, args.gzip)
     print(f"corpus: {corpus} ({count:,} articles, {size / 1e9:.2f} GB of JSON Lines, "
           f"{corpus.stat().st_size / 1e9:.2f} GB on disk)")  # fmt: skip
     if args.load_only:
@@ -129,9 +155,13 @@ def main(argv: list[str] | None = None) -> int:
                "--rebuild"]  # fmt: skip
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    parent_peak = 0
+    parent_peak = worker_private = 0
+    polls = 0
     while process.poll() is None:
         parent_peak = max(parent_peak, peak_of(process.pid))
+        if polls % 10 == 0:  # every 5 s: reading smaps costs more than status
+            worker_private = max(worker_private, private_of_children(process.pid))
+        polls += 1
         time.sleep(0.5)
     out, err = process.communicate()
     seconds = time.monotonic() - started
@@ -142,7 +172,9 @@ def main(argv: list[str] | None = None) -> int:
         return process.returncode
     print(f"indexed in {seconds / 60:.1f} min ({count / seconds:,.0f} docs/s); "
           f"peak resident memory: indexing process {parent_peak / 1024:,.0f} MB, "
-          f"largest single process {largest / 1024:,.0f} MB")  # fmt: skip
+          f"largest single process {largest / 1024:,.0f} MB (pages shared with the "
+          f"indexing process included), largest worker's own "
+          f"{worker_private / 1024:,.0f} MB")  # fmt: skip
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
     return 0
