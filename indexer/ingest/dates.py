@@ -111,7 +111,7 @@ def _line_patterns() -> list[tuple[str, re.Pattern[str]]]:
     for name, fmt in _FORMATS.items():
         date_part = rf"{_WEEKDAY}{fmt}{_TIME}"
         dateline = (
-            rf"^{_PLACE}{_REGION}{_AGENCY}(?:(?P<comma>,{_SP}|{_OSP}\()|{_SP})"
+            rf"^{_PLACE}{_REGION}(?P<lead_agency>{_AGENCY})(?:(?P<comma>,{_SP}|{_OSP}\()|{_SP})"
             rf"{date_part}\)?(?P<agency>{_AGENCY}){_END}"
         )
         publication = (
@@ -126,7 +126,13 @@ def _line_patterns() -> list[tuple[str, re.Pattern[str]]]:
 
 
 _LINE_PATTERNS = _line_patterns()
-_RANGE_AFTER = re.compile(rf"^{_OSP}(?:\d|(?:{_MONTH_RE})\b)", re.IGNORECASE)
+# A second date right after the dash: a life span or a period ("5 April 1920 - 3 March
+# 2001"), not a dateline. A number alone ("- 46 per cent", "- 2:0 win") is the story's.
+_RANGE_AFTER = re.compile(
+    rf"^{_OSP}(?:\d{{1,2}}\.?{_SP}(?:{_MONTH_RE})\b|(?:{_MONTH_RE})\b|\d{{1,2}}\.\d{{1,2}}\.\d|"
+    rf"(?:19|20)\d\d(?!\d))",
+    re.IGNORECASE,
+)
 
 _RECORD = re.compile(
     r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2})(?:[T ](?P<time>.*))?)?)?$", re.ASCII
@@ -215,11 +221,12 @@ def _is_dateline(match: re.Match[str], line: str, first: bool) -> bool:
     2020", a photo caption) counts only as the article's first line.
     """
     place = match.group("place")
-    if not _is_place(place) or _RANGE_AFTER.match(line[match.end() :]):
+    agency = (match.group("lead_agency") + match.group("agency")).strip()
+    if not _is_place(place) or (not agency and _RANGE_AFTER.match(line[match.end() :])):
         return False
     if match.group("comma") is None and place != place.upper():
         return False
-    return first or bool(match.group("term") or match.group("agency").strip())
+    return first or bool(match.group("term") or agency)
 
 
 def _line_match(line: str, *, first: bool = True) -> tuple[str, str, str] | None:

@@ -191,3 +191,28 @@ def test_a_date_alone_on_a_later_line_is_not_taken() -> None:
     """A match preview: the fixture's day under the ground's name is not the article's."""
     assert date_from_dateline("Griffin Park\nTuesday, 1 March 2005\n1945 GMT\nText.") is None
     assert date_from_dateline("Tuesday, 1 March 2005\nGriffin Park\nText.") == "2005-03-01"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an agency makes it a dateline even when the story opens with a date or a number
+        ("BAKU, 28 June 1996 (TASS) – 29 August 2016 the talks resumed.", "1996-06-28"),
+        ("Москва /ТАСС/, 27 июля 2010 — 5 июня 2016 года в Москве скончался актёр.",
+         "2010-07-27"),
+        ("WIEN (dpa), 13. März 2025 — 1000 bei Protestzug in Freilassing.", "2025-03-13"),
+        # a number that is no date opens the story: the dateline stands
+        ("Berlin, 30.04.1996 – 46 Prozent der Befragten würden derzeit zustimmen.",
+         "1996-04-30"),
+        ("İzmir, 25 Şubat 2000 – 3 liradan tezgaha düştü.", "2000-02-25"),
+        ("LONDON, May 8, 2022 - 2:0 win for the visitors.", "2022-05-08"),
+        # a second date after the dash, no agency: a life span or a period
+        ("London, 5 April 1920 - 3 March 2001\nThe actor's life.", None),
+        ("Berlin, 9. November 1989 – 3. Oktober 1990: the road to unity.", None),
+        ("Moscow, 12 June 1990 - 1991 saw the union end.", None),
+    ],
+)  # fmt: skip
+def test_what_follows_the_dash_decides_between_dateline_and_span(
+    text: str, expected: str | None
+) -> None:
+    assert date_from_dateline(text) == expected
