@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from eval.dateline_forms import MONTHS, SHAPES, printed_date, stamp
 from eval.dates import (
     BEGIN,
     END,
+    PRINTED,
     evaluate_corpus,
     format_block,
     jsonl_articles,
+    printed_articles,
     weekday_check,
     write_results,
 )
@@ -94,3 +97,35 @@ def test_reuters_counterfactual_prints_the_year_in_the_dateline(tmp_path: Path) 
     assert (outcome.inferred, outcome.stated, outcome.misread) == (3, 3, 0)
     plain = [a.text for a in jsonl_articles(path, dateline_from_meta=True)]
     assert plain[0] == "SALVADOR, Feb 26 - Text."
+
+
+def test_printed_datelines_are_each_languages_own_and_read_back(tmp_path: Path) -> None:
+    """The counterfactual prints a date in the language's own words before a real text
+    (here one whose body holds a date of its own, which must not win) and measures
+    it apart from the real corpora."""
+    body = "Der Spieler, geboren am 5. April 1990, traf zweimal."
+    records = [{"id": f"de-{n}", "body": body, "lang": "de"} for n in range(8)]
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    articles = list(printed_articles("de", [path]))
+    fixtures = [a for a in articles if not a.id.startswith("de-")]
+    assert all(a.text.endswith(body) for a in articles[len(fixtures) :])
+    assert {a.form for a in articles} == {name for name, _ in SHAPES}
+    assert all(a.date == printed_date(a.id).isoformat() for a in articles)
+    # the second form, in Russian: a dateline on its own line, the month in the genitive
+    text, date, form = stamp("ru", "x", "Текст.", 1)
+    day = printed_date("x")
+    month = MONTHS["ru"].split()[day.month - 1]
+    assert (text, date, form) == (
+        f"Москва, {day.day} {month} {day.year}\nТекст.",
+        day.isoformat(),
+        SHAPES[1][0],
+    )
+    outcome = evaluate_corpus(PRINTED.format(lang="de"), iter(articles),
+                              DocumentBuilder(Gazetteer.load(None)))  # fmt: skip
+    assert outcome.printed and outcome.counterfactual
+    assert (outcome.inferred, outcome.correct, outcome.wrong) == (len(articles), len(articles), [])
+    assert sum(total for total, _ in outcome.forms.values()) == len(articles)
+    block = format_block([outcome], "python eval/dates.py")
+    assert f"| {outcome.corpus} | {len(articles)} | {len(articles)} |" in block
+    assert "**Overall, corpora with dates:** 0 dates inferred" in block  # not a real corpus
