@@ -408,7 +408,8 @@ def _identifier() -> Any:  # a py3langid LanguageIdentifier (py3langid has no ty
 # py3langid's regional varieties and ancient forms share most n-grams with a major
 # language and take probability from it: an English news text with many Nigerian
 # names scored 0.78 English + 0.22 Nigerian Pidgin. Their mass counts for the major
-# language (and an article is recorded as it).
+# language, and an article is recorded as it: recording the variety when it leads
+# labelled Global Voices' Arabic passages Moroccan (0.78 ary, 0.10 ar; README).
 _VARIETY_OF = {
     "pcm": "en", "crh": "tr", "uzs": "uz", "ary": "ar", "arz": "ar", "sdh": "ku",
     "wuu": "zh", "yue": "zh", "nn": "no", "hbo": "he", "grc": "el",
