@@ -168,13 +168,13 @@ def _search_request(args: argparse.Namespace, limits: SearchLimits = LIMITS) -> 
     """A SearchRequest from the flags, refused as the API refuses the same values."""
     selections: dict[str, Any] = {}  # SearchRequest field -> values
     for facet in FACETS:
-        values = tuple(dict.fromkeys(getattr(args, facet.param) or ()))
+        values = tuple(getattr(args, facet.param) or ())
         for value in values:
-            if not facet.accepts(value):
+            if not facet.accepts(facet.normalize(value)):
                 raise ParameterError(
                     f"--{facet.param} {value!r} is not {facet.expected}", parameter=facet.param
                 )
-        selections[facet.request_field] = values
+        selections[facet.request_field] = tuple(dict.fromkeys(map(facet.normalize, values)))
     date_from = parse_date(args.date_from, "--from") if args.date_from else None
     date_to = parse_date(args.date_to, "--to") if args.date_to else None
     if date_from and date_to and date_from > date_to:

@@ -43,3 +43,13 @@ LANGUAGE_NAMES: dict[str, str] = {
     "zh": "Chinese", "zu": "Zulu",
     UNDETERMINED: "Undetermined",
 }  # fmt: skip
+
+
+def language_code(tag: str) -> str:
+    """A language tag as Dossier records and filters it: ``pt-BR``, ``pt_BR`` and
+    ``PT`` are ``pt`` (the region is not recorded; the detector knows none). An
+    unknown tag comes back lowercased, for the caller to refuse or replace."""
+    code = tag.strip().lower().replace("_", "-")
+    if code not in LANGUAGE_NAMES and code.split("-")[0] in LANGUAGE_NAMES:
+        code = code.split("-")[0]
+    return code

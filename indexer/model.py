@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
 from indexer.languages import LANGUAGE_NAMES as LANGUAGE_NAMES  # re-exported
 from indexer.languages import UNDETERMINED as UNDETERMINED
+from indexer.languages import language_code
 
 # The five languages the project was built around: the gazetteer's aliases, the
 # datelines and the scraped-page furniture are known in these. Any language the
@@ -131,6 +133,11 @@ class FacetSpec:
     max_values: int | None = None  # list at most this many values (selected ones always)
     chronological: bool = False  # list values newest first, not by count
     within: str | None = None  # listed only inside one selected value of this facet
+    canonical: Callable[[str], str] | None = None  # the accepted spellings' one form
+
+    def normalize(self, value: str) -> str:
+        """``value`` in the form the index holds (``pt-BR`` -> ``pt``), else as given."""
+        return self.canonical(value) if self.canonical else value
 
     def accepts(self, value: str) -> bool:
         """Whether ``value`` is well-formed for this facet (not whether any document has it)."""
@@ -147,6 +154,7 @@ LANGUAGE_FACET = FacetSpec(
     "lang", "Language", "lang", "lang", "languages",
     help="Language code (ISO 639-1, or und for undetermined)", example="de",
     allowed=tuple(LANGUAGE_NAMES), expected="a language code (such as en, de, ru, tr, az, fr)",
+    canonical=language_code,
 )  # fmt: skip
 YEAR_FACET = FacetSpec(
     "year", "Year", "year", "year", "years",

@@ -43,13 +43,15 @@ def parse_search_request(args: MultiDict[str, str], config: Mapping[str, Any]) -
     limits = limits_from_config(config)
     query = _CONTROL.sub(" ", args.get("q", "")).strip()
     limits.check_query(query)
-    filters = {facet.request_field: _values(args, facet.param, limits) for facet in FACETS}
+    filters: dict[str, tuple[str, ...]] = {}
     for facet in FACETS:
-        for value in filters[facet.request_field]:
-            if not facet.accepts(value):
+        values = _values(args, facet.param, limits)
+        for value in values:
+            if not facet.accepts(facet.normalize(value)):
                 raise ParameterError(
                     f"{facet.param}={value!r} is not {facet.expected}.", parameter=facet.param
                 )
+        filters[facet.request_field] = tuple(dict.fromkeys(map(facet.normalize, values)))
     date_from = _day(args, "from")
     date_to = _day(args, "to")
     if date_from and date_to and date_from > date_to:

@@ -34,6 +34,7 @@ from indexer.ingest.dates import (
     normalize_record_date,
 )
 from indexer.ingest.organizations import Gazetteer
+from indexer.languages import language_code
 from indexer.model import LANGUAGE_NAMES, MAX_ID_CHARS, DamagedArchiveError, Document
 
 SUFFIXES = (".txt", ".jsonl", ".txt.gz", ".jsonl.gz")
@@ -41,7 +42,8 @@ MAX_FILE_BYTES = 256 * 1024 * 1024  # a .txt article larger than this is refused
 MAX_LINE_BYTES = 64 * 1024 * 1024  # a JSON Lines record longer than this is refused
 READ_CHUNK = 64 * 1024  # bytes read (and at most decompressed) at a time from a file
 MAX_BODY_CHARS = 1_000_000  # longer bodies are indexed up to here, with a warning
-_DATE_HEADER = re.compile(r"^\ufeff?\s*date\s+(\S+)\s*", re.IGNORECASE)
+# A .txt file's first line "date 2025-09-22"; "Date palms thrive…" is the article's text.
+_DATE_HEADER = re.compile(r"^\ufeff?\s*date\s+(\d\S*)\s*", re.IGNORECASE)
 _ID_SAFE = re.compile(r"[^\w.:-]+")
 
 
@@ -506,9 +508,7 @@ def _record_to_document(
         yield LoadProblem(where, f"{exc}; indexed as undated", number, "warning")
     lang = _text(record.get("lang")) or None
     if lang is not None:
-        lang = lang.strip().lower().replace("_", "-")
-        if lang not in LANGUAGE_NAMES and lang.split("-")[0] in LANGUAGE_NAMES:
-            lang = lang.split("-")[0]  # "en-GB" is English
+        lang = language_code(lang)  # "en-GB" is English
         if lang not in LANGUAGE_NAMES:
             yield LoadProblem(
                 where, f"language {lang!r} is not known; detected it instead", number, "warning"

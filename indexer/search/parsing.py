@@ -45,6 +45,7 @@ from indexer.analysis.tokens import WORD_PATTERN, words
 from indexer.index.schema import FOLDED_BODY, FOLDED_TITLE, body_field, title_field
 from indexer.index.whoosh_internals import expanded_terms
 from indexer.ingest.organizations import Gazetteer
+from indexer.languages import language_code
 from indexer.model import (
     FACETS,
     LANGUAGE_NAMES,
@@ -599,7 +600,7 @@ class _Rewriter:
             self.state.organizations.add(org_id)
             return wq.Term("org", org_id)
         if fieldname == "lang":
-            value = value.lower()
+            value = language_code(value.replace(" ", "-"))  # pt-BR is pt (parsed "pt br")
             if value not in LANGUAGE_NAMES:
                 raise QueryError(
                     f"unknown language {value!r}; use a code such as "

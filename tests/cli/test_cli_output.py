@@ -34,6 +34,7 @@ SAME_SEARCHES = [
         {"q": "forum", "from": "2019-01-01", "to": "2025-12-31", "source": "Trend"},
     ),
     (["securty"], {"q": "securty"}),  # a typo: the suggestion must match too
+    (["security", "--lang", "EN-gb"], {"q": "security", "lang": "en"}),  # a tag is its language
 ]
 
 

@@ -232,3 +232,20 @@ def test_blank_record_id_never_becomes_an_empty_id(
     ids = set(stored_documents(tmp_path / "index"))
     assert all(doc_id.strip() for doc_id in ids), ids
     assert ids or report.problems  # indexed under a real id, or reported
+
+
+def test_a_text_that_opens_with_the_word_date_is_no_header(
+    write_corpus: Callable[..., Path], tmp_path: Path, stored_documents
+) -> None:
+    """Only "date" and a number is a header; "Date palms…" is the article, kept whole
+    and without a warning. A header whose date is impossible stays in the text too
+    (it may be the text), with a warning."""
+    palms = "Date palms thrive in the desert heat, growers said on Monday."
+    root = write_corpus({"palms.txt": palms, "dated.txt": "date 2024-05-06\n\nTitle\nText."})
+    report = run(root, tmp_path)
+    assert report.problems == []
+    stored = stored_documents(tmp_path / "index")
+    assert stored["palms"]["body"].startswith("Date palms thrive")
+    assert stored["palms"].get("date") is None
+    assert (stored["dated"]["date"], stored["dated"]["date_source"]) == ("2024-05-06", "header")
+    assert "date 2024" not in stored["dated"]["body"]
