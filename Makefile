@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 AXE_CORE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: install dev index run cluster test test-slow eval eval-dates eval-duplicates eval-turkish lint format bench bench-stream bench-cluster clean
+.PHONY: install dev index run cluster test test-slow eval eval-ingest eval-dates eval-duplicates eval-turkish lint format bench bench-stream bench-cluster clean
 
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -81,6 +81,10 @@ eval-turkish: $(VENV)/.installed-eval
 # copies checked to collapse, a sample of pairs to check by eye (eval/DUPLICATES.md).
 eval-duplicates: install
 	$(BIN)/python eval/duplicates.py
+
+# What the ingest infers, measured in one run: dates (eval/DATES.md), then stories
+# (eval/DUPLICATES.md). Each exits non-zero when its figure falls below its bar.
+eval-ingest: eval-dates eval-duplicates
 
 # Benchmarks against plain Whoosh, SQLite FTS5 and Tantivy on ../shared/data
 # (about 25 minutes; an hour on a slow 2-core VM): bench/RESULTS.md and bench/growth.png.

@@ -172,7 +172,10 @@ def report(results: list[CorpusFigures], sample: int, seed: int) -> str:
             f"Median {values[len(values) // 2]:.2f}, lowest {values[0]:.2f}.",
         ]
         rng = random.Random(seed)
-        chosen = rng.sample(f.near_pairs, min(sample, len(f.near_pairs)))
+        # In id order first: the index's order depends on which worker wrote which
+        # segment, and the same seed must pick, and number, the same pairs every run.
+        pairs = sorted(f.near_pairs, key=lambda pair: (pair[0].id, pair[1].id))
+        chosen = rng.sample(pairs, min(sample, len(pairs)))
         lines += [
             "",
             f"### {f.name}: {len(chosen)} near-duplicate pairs sampled (seed {seed})",
